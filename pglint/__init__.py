@@ -1,0 +1,26 @@
+"""pglint: find silent mistakes in PyTorch optimizer parameter groups.
+
+The static pass (``pglint check``) needs only libcst.  The runtime audit
+(``pglint.audit``) needs torch and is imported lazily, so ``import pglint`` never
+imports torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pglint.finding import Finding
+
+__version__ = "0.1.0"
+
+_RUNTIME = {"audit", "assert_audit", "AuditReport", "AuditError"}
+
+__all__ = ["Finding", "audit", "assert_audit", "AuditReport", "AuditError", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RUNTIME:
+        from pglint import runtime
+
+        return getattr(runtime, name)
+    raise AttributeError(f"module 'pglint' has no attribute {name!r}")

@@ -1,0 +1,5 @@
+import sys
+
+from pglint.cli import main
+
+sys.exit(main())
