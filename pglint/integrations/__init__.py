@@ -1,0 +1,1 @@
+"""Framework hooks for the runtime audit.  Each module imports its framework lazily."""

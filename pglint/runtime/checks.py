@@ -1,0 +1,525 @@
+"""One function per runtime check; each reads the Context and returns findings.
+
+Grep a code (PG101) to find its check, its docs (pglint/rule_docs/PG101.md) and tests.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any, Callable
+
+import torch
+
+from pglint import hyperparams
+from pglint.finding import Finding
+from pglint.runtime.context import Context, GroupView, OptimizerView, shape_of, shape_str
+
+Check = Callable[[Context], list[Finding]]
+
+
+# -- formatting helpers --------------------------------------------------------------------
+def quoted(names: list[str], limit: int = 6) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def by_module(names: list[str], limit: int = 6) -> str:
+    """Names, or when there are many, their modules with counts ('encoder.0.*' (4))."""
+    if len(names) <= limit:
+        return quoted(names, limit)
+    modules: dict[str, int] = {}
+    for n in names:
+        mod = n.rsplit(".", 1)[0] if "." in n else ""
+        modules[mod] = modules.get(mod, 0) + 1
+    if len(modules) > limit:  # coarser: the first component
+        coarse: dict[str, int] = {}
+        for mod, k in modules.items():
+            top = mod.split(".", 1)[0]
+            coarse[top] = coarse.get(top, 0) + k
+        modules = coarse
+    parts = [f"'{m}.*' ({k})" if m else f"top-level ({k})" for m, k in modules.items()]
+    shown = ", ".join(parts[:limit])
+    return shown if len(parts) <= limit else f"{shown} and {len(parts) - limit} more modules"
+
+
+def _real(v: Any) -> float | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, torch.Tensor) and v.numel() == 1 and not v.is_meta:
+        return float(v.detach().item())
+    return None
+
+
+def _groups(ctx: Context):
+    for ov in ctx.optimizers:
+        for gv in ov.groups:
+            yield ov, gv
+
+
+def _where_label(ctx: Context, loc: tuple[int, int, int]) -> str:
+    return ctx.optimizers[loc[0]].groups[loc[1]].label
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# -- PG003 ----------------------------------------------------------------------------------
+def check_duplicate_parameters(ctx: Context) -> list[Finding]:
+    """PG003: a tensor in two groups of one optimizer, or in two optimizers."""
+    clusters: dict[tuple, list[str]] = {}
+    for key, locs in ctx.where.items():
+        places = sorted({(o, g) for o, g, _ in locs})
+        if len(places) < 2:
+            continue
+        o, g, pos = locs[0]
+        clusters.setdefault(tuple(places), []).append(
+            ctx.display(ctx.tensors[key], ctx.optimizers[o].groups[g], pos)
+        )
+    out = []
+    for places, names in clusters.items():
+        labels = [ctx.optimizers[o].groups[g].label for o, g in places]
+        n_opts = len({o for o, _ in places})
+        where = ("both " if len(labels) == 2 else "") + _join(labels)
+        who = names[0] if len(names) == 1 else None
+        head = f"parameter {who!r} is" if who else f"{len(names)} parameters are"
+        tail = "" if who else f": {quoted(names)}"
+        how = "each optimizer steps it" if n_opts > 1 else "each group updates it"
+        out.append(Finding(
+            "PG003",
+            f"{head} in {where}{tail}; {how}, {len(labels)} updates per step",
+            help="give every parameter to exactly one group of one optimizer",
+            subject=tuple(names),
+        ))
+    return out
+
+
+# -- PG004 ----------------------------------------------------------------------------------
+def check_unknown_group_keys(ctx: Context) -> list[Finding]:
+    """PG004: a group key the optimizer never reads."""
+    out = []
+    allowed_extra = hyperparams.always_readable() | ctx.options.extra_keys
+    for ov, gv in _groups(ctx):
+        hyper = ov.hyper_keys
+        for key in gv.group:
+            if not isinstance(key, str) or key in hyper or key in allowed_extra:
+                continue
+            guess = hyperparams.did_you_mean(key, hyper)
+            if guess is not None:
+                now = gv.group.get(guess, ov.opt.defaults.get(guess) if hasattr(ov.opt, "defaults") else None)
+                out.append(Finding(
+                    "PG004",
+                    f"unknown key {key!r} in {gv.label}: {ov.class_name} never reads it, "
+                    f"so {guess!r} stays {now!r}; did you mean {guess!r}?",
+                    severity="warning",
+                    help=f"rename {key!r} to {guess!r}",
+                    subject=(gv.subject,),
+                ))
+            else:
+                out.append(Finding(
+                    "PG004",
+                    f"key {key!r} in {gv.label} is not a {ov.class_name} hyperparameter",
+                    severity="info",
+                    help="if your code or a scheduler reads it, add it to extra_keys",
+                    subject=(gv.subject,),
+                ))
+    return out
+
+
+# -- PG005 ----------------------------------------------------------------------------------
+def _fits_class(ov: OptimizerView, key: str) -> bool:
+    """False when the shared value check rejects the class's own default (Adafactor's
+    ``eps=(None, 1e-3)``): then that check does not describe this class."""
+    defaults = getattr(ov.opt, "defaults", None) or {}
+    if key not in defaults:
+        return True
+    return hyperparams.check_value(key, defaults[key], ov.class_keys) is None
+
+
+def _value_problem(ov: OptimizerView, key: str, value: Any) -> str | None:
+    if _fits_class(ov, key):
+        return hyperparams.check_value(key, value, ov.class_keys)
+    default = ov.opt.defaults[key]
+    # a sequence default (eps1, eps2): check each element the way a scalar would be
+    if (isinstance(default, (tuple, list)) and isinstance(value, (tuple, list))
+            and len(default) == len(value)):
+        for i, v in enumerate(value):
+            if v is None:
+                continue
+            why = hyperparams.check_value(key, v, ov.class_keys)
+            if why is not None:
+                return why.replace(f"'{key}'", f"'{key}[{i}]'", 1)
+    elif hyperparams.check_value(key, value, None) is not None:  # only non-finite values
+        return hyperparams.check_value(key, value, None)
+    return None
+
+
+def check_invalid_group_values(ctx: Context) -> list[Finding]:
+    """PG005: a group value torch never validates (negative lr, betas outside [0, 1), ...)."""
+    out = []
+    for ov, gv in _groups(ctx):
+        for key, value in gv.group.items():
+            if not isinstance(key, str) or key in ("params", "param_names"):
+                continue
+            why = _value_problem(ov, key, value)
+            if why is not None:
+                out.append(Finding(
+                    "PG005", f"{why} in {gv.label}",
+                    help="torch validates constructor arguments, never group overrides: "
+                         "set a valid value",
+                    subject=(gv.subject,),
+                ))
+        why = hyperparams.check_nesterov(gv.group, ov.class_keys)
+        if why is not None:
+            out.append(Finding("PG005", f"{why} in {gv.label}",
+                               help="set momentum > 0 and dampening=0 in this group, "
+                                    "or nesterov=False",
+                               subject=(gv.subject,)))
+    return out
+
+
+# -- PG101 ----------------------------------------------------------------------------------
+def check_unoptimized_parameters(ctx: Context) -> list[Finding]:
+    """PG101: a trainable model parameter in no group of any given optimizer."""
+    missing = [k for k, p in ctx.params.items() if p.requires_grad and not ctx.in_optimizer(p)]
+    if not missing:
+        return []
+    names = [ctx.names[k][0] for k in missing]
+    if len(names) == 1:
+        msg = f"trainable parameter {names[0]!r} is in no optimizer group"
+    else:
+        msg = f"{len(names)} trainable parameters are in no optimizer group: {by_module(names)}"
+    stale = any(k not in ctx.params for k in ctx.where)
+    help_ = ("the optimizer holds replaced copies (PG102): build it after the model change"
+             if stale else
+             "add them to a group, or set requires_grad=False if they are meant to stay frozen")
+    return [Finding("PG101", msg, help=help_, subject=tuple(names))]
+
+
+# -- PG102 ----------------------------------------------------------------------------------
+def _is_dtensor(t: Any) -> bool:
+    return any(c.__name__ == "DTensor" for c in type(t).__mro__)
+
+
+def check_stale_parameters(ctx: Context) -> list[Finding]:
+    """PG102: a tensor in an optimizer that is not a parameter of the model."""
+    model_order = list(ctx.params)
+    out = []
+    for ov in ctx.optimizers:
+        flat = 0
+        for gv in ov.groups:
+            shown, twins, sharded = [], [], False
+            for pos, t in enumerate(gv.params):
+                if id(t) in ctx.params:
+                    continue
+                twin = None  # the model parameter that replaced it: same name, else same place
+                if gv.names is not None and pos < len(gv.names):
+                    hit = ctx.resolve_name(str(gv.names[pos]))
+                    if hit is not None and not ctx.in_optimizer(hit[1]):
+                        twin = hit[0]
+                elif flat + pos < len(model_order):
+                    # optimizers are usually built from model.parameters(): same position
+                    q = ctx.params[model_order[flat + pos]]
+                    if not ctx.in_optimizer(q) and shape_of(q) == shape_of(t):
+                        twin = ctx.names[model_order[flat + pos]][0]
+                shown.append(twin if twin is not None else ctx.display(t, gv, pos))
+                twins.append(twin)
+                if twin is not None and _is_dtensor(ctx.by_name[twin]) and not _is_dtensor(t):
+                    sharded = True
+            flat += len(gv.params)
+            if shown:
+                out.append(_stale_finding(gv, shown, twins, sharded))
+    return out
+
+
+def _stale_finding(gv: GroupView, shown: list[str], twins: list, sharded: bool) -> Finding:
+    known = [t for t in twins if t is not None]
+    n = len(shown)
+    if len(known) == n:
+        if n == 1:
+            msg = (f"parameter {shown[0]!r} in {gv.label} is not in the model (stale: the "
+                   f"model's {shown[0]!r} was replaced after the optimizer was built)")
+        else:
+            msg = (f"{n} parameters in {gv.label} are not in the model (stale: the model's "
+                   f"{quoted(shown)} were replaced after the optimizer was built)")
+    else:
+        if n == 1:
+            what = (f"a tensor of shape {shown[0][len('<tensor '):-1]}"
+                    if shown[0].startswith("<tensor ") else f"parameter {shown[0]!r}")
+            msg = f"{what} in {gv.label} is not in the model"
+        else:
+            msg = f"{n} tensors in {gv.label} are not in the model: {quoted(shown)}"
+        if known:
+            msg += (f" ({len(known)} stale: the model's {quoted(known)} replaced after the "
+                    f"optimizer was built)")
+    if sharded:
+        help_ = "fully_shard replaced the model's parameters: build the optimizer after fully_shard"
+    else:
+        help_ = ("build the optimizer once the model is final (replaced layers, "
+                 "load_state_dict(assign=True), deepcopy and FSDP wrapping make new parameters)")
+    return Finding("PG102", msg, help=help_, subject=tuple(shown))
+
+
+# -- PG103 ----------------------------------------------------------------------------------
+def check_frozen_parameters(ctx: Context) -> list[Finding]:
+    """PG103: a frozen parameter in an optimizer; a warning when it still holds a .grad."""
+    out = []
+    for _ov, gv in _groups(ctx):
+        idle, live = [], []
+        seen = set()
+        for t in gv.params:
+            if id(t) in seen or id(t) not in ctx.params or t.requires_grad:
+                continue
+            seen.add(id(t))
+            (live if t.grad is not None else idle).append(ctx.names[id(t)][0])
+        if live:
+            head = (f"frozen parameter {live[0]!r} in {gv.label} still holds a .grad"
+                    if len(live) == 1 else
+                    f"{len(live)} frozen parameters in {gv.label} still hold a .grad: {quoted(live)}")
+            out.append(Finding("PG103", f"{head}; step() will update "
+                                        f"{'it' if len(live) == 1 else 'them'}",
+                               severity="warning",
+                               help="clear their .grad (p.grad = None) or leave them out "
+                                    "of the optimizer",
+                               subject=tuple(live)))
+        if idle:
+            head = (f"frozen parameter {idle[0]!r} is in {gv.label}" if len(idle) == 1 else
+                    f"{len(idle)} frozen parameters are in {gv.label}: {by_module(idle)}")
+            out.append(Finding("PG103", f"{head}; skipped while it has no .grad"
+                               if len(idle) == 1 else f"{head}; skipped while they have no .grad",
+                               severity="info",
+                               help="leave frozen parameters out of the optimizer if they stay "
+                                    "frozen",
+                               subject=tuple(idle)))
+    return out
+
+
+# -- PG104 ----------------------------------------------------------------------------------
+def check_empty_groups(ctx: Context) -> list[Finding]:
+    """PG104: a group with no parameters."""
+    return [
+        Finding("PG104", f"{gv.label} has no parameters",
+                help="drop the group, or fix the filter that built it",
+                subject=(gv.subject,))
+        for _ov, gv in _groups(ctx)
+        if not gv.params and isinstance(gv.group.get("params"), (list, tuple))
+    ]
+
+
+# -- PG105 ----------------------------------------------------------------------------------
+def check_duplicate_in_group(ctx: Context) -> list[Finding]:
+    """PG105: the same tensor twice in one group."""
+    out = []
+    for _ov, gv in _groups(ctx):
+        counts: dict[int, int] = {}
+        first: dict[int, int] = {}
+        for pos, t in enumerate(gv.params):
+            counts[id(t)] = counts.get(id(t), 0) + 1
+            first.setdefault(id(t), pos)
+        dups = [(k, n) for k, n in counts.items() if n > 1]
+        if not dups:
+            continue
+        names = [ctx.display(ctx.tensors[k], gv, first[k]) for k, _ in dups]
+        if len(dups) == 1:
+            msg = (f"parameter {names[0]!r} appears {dups[0][1]} times in {gv.label}: "
+                   f"updated {dups[0][1]} times per step")
+        else:
+            msg = (f"{len(dups)} parameters appear more than once in {gv.label}: "
+                   f"{quoted(names)}; each copy is an extra update per step")
+        out.append(Finding("PG105", msg, help="list each parameter once",
+                           subject=tuple(names)))
+    return out
+
+
+# -- PG106 ----------------------------------------------------------------------------------
+_NORM_NAME = re.compile(r"(Norm|Normalization|LRN)(\d[dD])?$")
+
+
+def _norm_types() -> tuple[type, ...]:
+    nn = torch.nn
+    types = [nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm, nn.LocalResponseNorm,
+             nn.CrossMapLRN2d]
+    if hasattr(nn, "RMSNorm"):
+        types.append(nn.RMSNorm)
+    return tuple(types)
+
+
+def no_decay_kind(ctx: Context, p: torch.Tensor) -> str | None:
+    """'bias' or 'normalisation' when ``p`` conventionally gets no weight decay."""
+    if p.dim() > 1:
+        return None
+    norm_types = _norm_types()
+    for mod, local in ctx.owners.get(id(p), ()):
+        if isinstance(mod, norm_types) or any(_NORM_NAME.search(c.__name__)
+                                              for c in type(mod).__mro__[:-1]):
+            return "normalisation"
+        if local == "bias":
+            return "bias"
+    return None
+
+
+def check_decay_on_norm_or_bias(ctx: Context) -> list[Finding]:
+    """PG106: weight decay on a bias or normalisation parameter (module type and ndim <= 1)."""
+    if not ctx.options.no_decay:
+        return []
+    out = []
+    for ov, gv in _groups(ctx):
+        if "weight_decay" not in ov.hyper_keys:
+            continue
+        wd = _real(gv.group.get("weight_decay", 0))
+        if wd is None or not wd > 0 or math.isinf(wd):
+            continue
+        hits, kinds, seen = [], set(), set()
+        for t in gv.params:
+            if id(t) in seen or id(t) not in ctx.params:
+                continue
+            seen.add(id(t))
+            kind = no_decay_kind(ctx, t)
+            if kind is not None:
+                hits.append(ctx.names[id(t)][0])
+                kinds.add(kind)
+        if not hits:
+            continue
+        what = "/".join(sorted(kinds))
+        n = "" if len(hits) == 1 else f"{len(hits)} "
+        noun = "parameter" if len(hits) == 1 else "parameters"
+        out.append(Finding(
+            "PG106",
+            f"weight decay {gv.group.get('weight_decay')!r} on {n}{what} {noun} in {gv.label}: "
+            f"{quoted(hits)}",
+            help="put biases and normalisation parameters in a group with weight_decay=0 "
+                 "(no_decay=False turns this policy off)",
+            subject=tuple(hits),
+        ))
+    return out
+
+
+# -- PG107 ----------------------------------------------------------------------------------
+#: state keys torch.optim's own step() keeps in the parameter's shape
+PARAM_SHAPED = frozenset({
+    "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "exp_inf", "momentum_buffer", "square_avg",
+    "acc_delta", "grad_avg", "sum", "ax", "prev", "step_size", "variance",
+})
+
+
+def _expected_shape(key: str, shape: tuple) -> tuple | None:
+    if key in PARAM_SHAPED:
+        return shape
+    if key == "row_var" and len(shape) >= 2:  # Adafactor's factored second moment
+        return shape[:-1] + (1,)
+    if key == "col_var" and len(shape) >= 2:
+        return shape[:-2] + (1, shape[-1])
+    return None
+
+
+def check_state_mismatch(ctx: Context) -> list[Finding]:
+    """PG107: optimizer state that does not fit its parameter (shape, or device)."""
+    out = []
+    for ov in ctx.optimizers:
+        # only torch's own step() is known to keep these keys in the parameter's shape
+        if not ov.torch_step or ov.torch_class == "LBFGS":
+            continue
+        state = getattr(ov.opt, "state", None)
+        if not isinstance(state, Mapping) or not state:
+            continue
+        done = set()
+        for gv in ov.groups:
+            for pos, p in enumerate(gv.params):
+                if id(p) in done:
+                    continue
+                done.add(id(p))
+                st = state.get(p)  # .get: state is a defaultdict, [] would insert
+                if not isinstance(st, Mapping):
+                    continue
+                pshape = shape_of(p)
+                if pshape is None:
+                    continue
+                for key, v in st.items():
+                    if not isinstance(v, torch.Tensor):
+                        continue
+                    want = _expected_shape(key, pshape)
+                    if want is None:
+                        continue
+                    name = ctx.display(p, gv, pos)
+                    if tuple(v.shape) != want:
+                        out.append(Finding(
+                            "PG107",
+                            f"state {key!r} of {name!r} in {gv.label} has shape {shape_str(v)}, "
+                            f"the parameter {shape_str(p)}: step() would crash or apply another "
+                            f"parameter's moments",
+                            help="load state saved for this model and group order, or rebuild "
+                                 "the optimizer",
+                            subject=(name,),
+                        ))
+                        break
+                    if v.device != p.device:
+                        out.append(Finding(
+                            "PG107",
+                            f"state {key!r} of {name!r} in {gv.label} is on {v.device}, the "
+                            f"parameter on {p.device}: step() would fail",
+                            help="move the model before the optimizer has state, or reload "
+                                 "the state with optimizer.load_state_dict (it moves state "
+                                 "to each parameter's device)",
+                            subject=(name,),
+                        ))
+                        break
+    return out
+
+
+# -- PG108 ----------------------------------------------------------------------------------
+def check_param_names(ctx: Context) -> list[Finding]:
+    """PG108: 'param_names' that disagree with the model's names for those parameters."""
+    out = []
+    for _ov, gv in _groups(ctx):
+        if gv.names is None:
+            continue
+        if len(gv.names) != len(gv.params):
+            out.append(Finding(
+                "PG108",
+                f"{gv.label} has {len(gv.names)} param_names for {len(gv.params)} parameters",
+                help="rebuild the optimizer from model.named_parameters()",
+                subject=(gv.subject,),
+            ))
+            continue
+        wrong = []
+        for given, p in zip(gv.names, gv.params):
+            if id(p) not in ctx.params or ctx.name_matches(p, str(given)):
+                continue
+            wrong.append((str(given), ctx.names[id(p)][0]))
+        if not wrong:
+            continue
+        pairs = [f"{g!r} is the model's {m!r}" for g, m in wrong]
+        shown = "; ".join(pairs[:4]) + (f" and {len(pairs) - 4} more" if len(pairs) > 4 else "")
+        n = "a parameter" if len(wrong) == 1 else f"{len(wrong)} parameters"
+        out.append(Finding(
+            "PG108",
+            f"param_names in {gv.label} mislabel {n}: {shown}",
+            help="state was loaded by position into differently ordered groups; rebuild the "
+                 "groups in the saved order, or remap the saved state by name",
+            subject=tuple(m for _, m in wrong),
+        ))
+    return out
+
+
+#: code -> check, in report order
+CHECKS: dict[str, Check] = {
+    "PG003": check_duplicate_parameters,
+    "PG004": check_unknown_group_keys,
+    "PG005": check_invalid_group_values,
+    "PG101": check_unoptimized_parameters,
+    "PG102": check_stale_parameters,
+    "PG103": check_frozen_parameters,
+    "PG104": check_empty_groups,
+    "PG105": check_duplicate_in_group,
+    "PG106": check_decay_on_norm_or_bias,
+    "PG107": check_state_mismatch,
+    "PG108": check_param_names,
+}

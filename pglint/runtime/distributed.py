@@ -1,0 +1,187 @@
+"""``check_ranks``: do all ranks hold the same parameter groups with the same settings?
+
+Every rank sends a small digest (per group: tensor count, a hash of the parameter
+names, the hyperparameters) with ``all_gather_object`` over gloo; only when names
+disagree is a second gather of the names themselves made, so the common case moves a
+few hundred bytes per rank.  A ``monitored_barrier`` with ``timeout`` comes first, so a
+rank that never arrives raises an error naming it instead of hanging the job.
+
+Findings use the proposed code PG109 (rank-mismatch, error), not yet in
+``pglint/codes.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import Any
+
+import torch.distributed as dist
+
+from pglint import hyperparams
+from pglint.finding import Finding
+from pglint.runtime.context import Context, Options, shape_str
+from pglint.runtime.report import fmt_value
+from pglint.runtime.unwrap import as_optimizer_list
+
+RANK_MISMATCH = "PG109"
+
+_gloo_groups: dict[float, Any] = {}
+
+
+def _finding(message: str, subject: tuple[str, ...], help_: str) -> Finding:
+    # severity stated so the Finding is valid before PG109 is in the code table
+    return Finding(RANK_MISMATCH, message, severity="error", help=help_, subject=subject)
+
+
+def _names(ctx: Context, gv, model_given: bool) -> list[str]:
+    out = []
+    for pos, t in enumerate(gv.params):
+        if model_given and ctx.name(t) is not None:
+            out.append(ctx.name(t))
+        elif gv.names is not None and pos < len(gv.names):
+            out.append(str(gv.names[pos]))
+        else:
+            out.append(f"#{pos} {shape_str(t)}")
+    return out
+
+
+def digest(optimizers: Any, model: Any = None) -> list[dict[str, Any]]:
+    """This rank's per-optimizer, per-group digest (names and settings)."""
+    ctx = Context(model if model is not None else [], as_optimizer_list(optimizers), Options())
+    out = []
+    for ov in ctx.optimizers:
+        groups = []
+        for gv in ov.groups:
+            names = _names(ctx, gv, model is not None)
+            settings = {
+                str(k): fmt_value(v) for k, v in gv.group.items()
+                if k not in hyperparams.BOOKKEEPING_KEYS
+            }
+            groups.append({
+                "label": gv.label,
+                "count": len(names),
+                "hash": hashlib.sha1("\n".join(names).encode()).hexdigest(),
+                "names": names,
+                "settings": settings,
+            })
+        out.append({"label": ov.label or "optimizer", "class": ov.class_name, "groups": groups})
+    return out
+
+
+def _gloo_group(group: Any, timeout: float) -> Any:
+    if group is not None:
+        return group
+    if dist.get_backend() == "gloo":
+        return None  # the default group
+    if timeout not in _gloo_groups:
+        _gloo_groups[timeout] = dist.new_group(backend="gloo",
+                                               timeout=timedelta(seconds=timeout))
+    return _gloo_groups[timeout]
+
+
+def _ranks(rs: list[int]) -> str:
+    return ("rank " if len(rs) == 1 else "ranks ") + ", ".join(str(r) for r in rs)
+
+
+def _by_value(values: list[Any]) -> list[tuple[Any, list[int]]]:
+    out: list[tuple[Any, list[int]]] = []
+    for rank, v in enumerate(values):
+        for seen, rs in out:
+            if seen == v:
+                rs.append(rank)
+                break
+        else:
+            out.append((v, [rank]))
+    return out
+
+
+def _spread(values: list[Any]) -> str:
+    return "; ".join(f"{v} on {_ranks(rs)}" for v, rs in _by_value(values))
+
+
+def check_ranks(optimizers: Any, model: Any = None, *, timeout: float = 60.0,
+                group: Any = None) -> list[Finding]:
+    """Compare every rank's parameter groups (names and settings); a collective call.
+
+    Call it on every rank at the same point (after building the optimizers).  Returns
+    the same findings on every rank; ``[]`` when torch.distributed is not initialized.
+    """
+    if not (dist.is_available() and dist.is_initialized()):
+        return []
+    mine = digest(optimizers, model)
+    pg = _gloo_group(group, timeout)
+    dist.monitored_barrier(group=pg, timeout=timedelta(seconds=timeout), wait_all_ranks=True)
+    light = [{**o, "groups": [{k: v for k, v in g.items() if k != "names"} for g in o["groups"]]}
+             for o in mine]
+    world = dist.get_world_size(pg)
+    gathered: list[Any] = [None] * world
+    dist.all_gather_object(gathered, light, group=pg)
+
+    out: list[Finding] = []
+    help_ = "every rank must build the same groups with the same settings"
+    counts = [len(d) for d in gathered]
+    if len(set(counts)) > 1:
+        out.append(_finding(f"ranks hold different numbers of optimizers: {_spread(counts)}",
+                            ("optimizers",), help_))
+        return out
+    need_names: list[tuple[int, int]] = []
+    for oi in range(counts[0]):
+        opts = [d[oi] for d in gathered]
+        who = opts[0]["label"]
+        classes = [o["class"] for o in opts]
+        if len(set(classes)) > 1:
+            out.append(_finding(f"{who} is a different class across ranks: {_spread(classes)}",
+                                (who,), help_))
+        n_groups = [len(o["groups"]) for o in opts]
+        if len(set(n_groups)) > 1:
+            out.append(_finding(f"{who} has different numbers of groups across ranks: "
+                                f"{_spread(n_groups)}", (who,), help_))
+            continue
+        for gi in range(n_groups[0]):
+            groups = [o["groups"][gi] for o in opts]
+            label = groups[0]["label"]
+            if len({g["hash"] for g in groups}) > 1:
+                need_names.append((oi, gi))
+            keys = sorted({k for g in groups for k in g["settings"]})
+            for key in keys:
+                vals = [g["settings"].get(key, "<missing>") for g in groups]
+                if len(set(vals)) > 1:
+                    out.append(_finding(f"{key!r} in {label} differs across ranks: "
+                                        f"{_spread(vals)}", (label,), help_))
+    if need_names:  # every rank saw the same digests, so every rank makes this call
+        names_in: list[Any] = [None] * world
+        dist.all_gather_object(
+            names_in, {f"{oi}/{gi}": mine[oi]["groups"][gi]["names"] for oi, gi in need_names},
+            group=pg)
+        for oi, gi in need_names:
+            per_rank = [n[f"{oi}/{gi}"] for n in names_in]
+            label = gathered[0][oi]["groups"][gi]["label"]
+            out.append(_finding(_names_message(label, per_rank), (label,), help_))
+    return out
+
+
+def _names_message(label: str, per_rank: list[list[str]]) -> str:
+    ref = per_rank[0]
+    for rank, names in enumerate(per_rank[1:], start=1):
+        if names == ref:
+            continue
+        only0 = [n for n in ref if n not in set(names)]
+        only_r = [n for n in names if n not in set(ref)]
+        if only0 or only_r:
+            parts = []
+            if only0:
+                parts.append(f"{_q(only0)} only on rank 0")
+            if only_r:
+                parts.append(f"{_q(only_r)} only on rank {rank}")
+            return f"{label} holds different parameters across ranks: {'; '.join(parts)}"
+        return f"{label} holds the same parameters in a different order on rank {rank} than on rank 0"
+    return f"{label} holds different parameters across ranks"
+
+
+def _q(names: list[str], limit: int = 4) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
+
+
+__all__ = ["check_ranks", "digest", "RANK_MISMATCH"]

@@ -1,0 +1,1 @@
+"""The static pass: libcst, one parse per file, never imports or runs the code it reads."""

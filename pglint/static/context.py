@@ -1,0 +1,287 @@
+"""What one file declares: imports, functions, classes and its Optimizer subclasses.
+
+Built once per file from the parsed module; the dataflow interpreter uses it to
+resolve names (``optim.AdamW`` -> ``torch.optim.AdamW``) and helper calls.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+import libcst as cst
+
+from pglint import hyperparams
+from pglint.static.filters import code
+from pglint.static.values import OptClass
+
+# another package's optimizer class: CamelCase and an optimizer-like name
+_THIRD_PARTY_OPT = re.compile(
+    r"^[A-Z][A-Za-z0-9_]*$"
+)
+_OPT_WORDS = re.compile(
+    r"(Adam|SGD|Lion|Lamb|LAMB|Lars|LARS|Adafactor|Adagrad|Adadelta|RMSprop|RMSProp|Rprop|"
+    r"Novograd|NovoGrad|Sophia|Shampoo|Prodigy|Muon|Adan|AdaBelief|Ranger|Optimizer|Optim$)"
+)
+_NOT_OPT = re.compile(r"(Config|Args|Arguments|Scheduler|Wrapper|State|Builder|Factory|Mixin|Base|"
+                      r"Lookahead|Registry|Test|Error|Exception|Callback|Hook)")
+# consumers that take an iterable of parameters and exhaust it
+CONSUMER_BUILTINS = frozenset(
+    {"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max", "any", "all", "dict",
+     "collections.deque"}
+)
+CONSUMER_QUALNAMES = frozenset(
+    {
+        "torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad_value_",
+        "torch.nn.utils.clip_grad.clip_grad_norm_", "torch.nn.utils.clip_grad.clip_grad_value_",
+        "torch.nn.utils.parameters_to_vector", "torch.nn.utils.get_total_norm",
+        "torch.nn.utils.clip_grads_with_norm_", "torch.nn.ParameterList",
+        "torch.nn.utils.convert_parameters.parameters_to_vector",
+        "torch.cat", "torch.stack", "torch._foreach_norm",
+    }
+)
+LAZY_WRAPPERS = frozenset({"filter", "map", "zip", "enumerate", "iter", "reversed",
+                           "itertools.chain", "itertools.chain.from_iterable", "itertools.islice"})
+
+
+@dataclass
+class FileContext:
+    module: cst.Module
+    imports: dict = field(default_factory=dict)  # local alias -> dotted qualified name
+    functions: dict = field(default_factory=dict)  # module-level name -> FunctionDef
+    classes: dict = field(default_factory=dict)  # module-level name -> ClassDef
+    methods: dict = field(default_factory=dict)  # (class name, method) -> FunctionDef
+    generator_functions: set = field(default_factory=set)  # FunctionDef nodes with yield
+    list_returning_parameters: set = field(default_factory=set)  # classes overriding parameters()
+    opt_classes: dict = field(default_factory=dict)  # class name -> OptClass (custom)
+    enclosing_class: dict = field(default_factory=dict)  # FunctionDef -> class name
+
+    # ------------------------------------------------------------ name resolution
+    def qualname(self, node: cst.BaseExpression) -> Optional[str]:
+        if isinstance(node, cst.Name):
+            if node.value in self.imports:
+                return self.imports[node.value]
+            if node.value in self.classes or node.value in self.functions:
+                return "<local>." + node.value
+            return node.value  # builtins and plain names
+        if isinstance(node, cst.Attribute):
+            base = self.qualname(node.value)
+            return None if base is None else f"{base}.{node.attr.value}"
+        return None
+
+    def is_imported(self, node: cst.BaseExpression) -> bool:
+        while isinstance(node, cst.Attribute):
+            node = node.value
+        return isinstance(node, cst.Name) and node.value in self.imports
+
+    def optimizer_class(self, func: cst.BaseExpression) -> Optional[OptClass]:
+        """The optimizer class a call's callee names, if provably one."""
+        q = self.qualname(func)
+        if q is None:
+            return None
+        return self.optimizer_class_for(q, imported=self.is_imported(func))
+
+    def optimizer_class_for(self, q: str, imported: bool) -> Optional[OptClass]:
+        if q.startswith("<local>."):
+            return self.opt_classes.get(q[len("<local>."):])
+        parts = q.split(".")
+        last = parts[-1]
+        if parts[0] == "torch" and len(parts) >= 3 and parts[1] == "optim":
+            if "lr_scheduler" in parts or "swa_utils" in parts:
+                return None
+            cat = hyperparams.torch_optimizers().get(last)
+            if cat is not None:
+                return OptClass(last, "torch", frozenset(cat["keys"]),
+                                tuple((k, v) for k, v in cat["defaults"].items()
+                                      if not isinstance(v, list)))
+            if last == "Optimizer" or _OPT_WORDS.search(last):
+                return OptClass(last, "torch", None)
+            return None
+        if not imported or parts[0] == "torch":
+            return None
+        if _THIRD_PARTY_OPT.match(last) and _OPT_WORDS.search(last) and not _NOT_OPT.search(last):
+            return OptClass(".".join(parts[-2:]) if len(parts) > 1 else last, "third", None)
+        return None
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    return code(node)
+
+
+def _has_yield(fn: cst.FunctionDef) -> bool:
+    found = False
+
+    class V(cst.CSTVisitor):
+        def visit_Yield(self, node):
+            nonlocal found
+            found = True
+
+        def visit_FunctionDef(self, node):  # nested defs have their own yields
+            return node is fn
+
+        def visit_Lambda(self, node):
+            return False
+
+        def visit_ClassDef(self, node):
+            return False
+
+    fn.visit(V())
+    return found
+
+
+def build_context(module: cst.Module) -> FileContext:
+    ctx = FileContext(module)
+
+    class Collect(cst.CSTVisitor):
+        def __init__(self):
+            self.class_stack: list[str] = []
+            self.depth = 0
+
+        def visit_Import(self, node: cst.Import):
+            for alias in node.names:
+                full = _dotted(alias.name)
+                if alias.asname is not None:
+                    ctx.imports[alias.asname.name.value] = full
+                else:
+                    ctx.imports[full.split(".")[0]] = full.split(".")[0]
+
+        def visit_ImportFrom(self, node: cst.ImportFrom):
+            if node.module is None or node.relative or isinstance(node.names, cst.ImportStar):
+                return
+            mod = _dotted(node.module)
+            for alias in node.names:
+                name = _dotted(alias.name)
+                local = alias.asname.name.value if alias.asname is not None else name
+                ctx.imports[local] = f"{mod}.{name}"
+
+        def visit_ClassDef(self, node: cst.ClassDef):
+            if not self.class_stack and self.depth == 0:
+                ctx.classes[node.name.value] = node
+            self.class_stack.append(node.name.value)
+
+        def leave_ClassDef(self, node):
+            self.class_stack.pop()
+
+        def visit_FunctionDef(self, node: cst.FunctionDef):
+            if _has_yield(node):
+                ctx.generator_functions.add(node)
+            if self.class_stack and self.depth == 0:
+                ctx.methods[(self.class_stack[-1], node.name.value)] = node
+                ctx.enclosing_class[node] = self.class_stack[-1]
+                if node.name.value == "parameters" and node not in ctx.generator_functions:
+                    ctx.list_returning_parameters.add(self.class_stack[-1])
+            elif not self.class_stack and self.depth == 0:
+                ctx.functions[node.name.value] = node
+            self.depth += 1
+
+        def leave_FunctionDef(self, node):
+            self.depth -= 1
+
+    module.visit(Collect())
+    _find_optimizer_classes(ctx)
+    return ctx
+
+
+def _literal(node: cst.BaseExpression):
+    try:
+        return ast.literal_eval(code(node))
+    except Exception:
+        return _NO_VALUE
+
+
+_NO_VALUE = object()
+
+
+def _defaults_keys(init: cst.FunctionDef) -> Optional[tuple[frozenset, tuple]]:
+    """Keys of the ``defaults`` an Optimizer subclass passes to ``super().__init__``."""
+    dicts: dict[str, cst.BaseExpression] = {}
+    result = None
+
+    def dict_keys(node):
+        if isinstance(node, cst.Name) and node.value in dicts:
+            node = dicts[node.value]
+        if isinstance(node, cst.Dict):
+            keys, vals = set(), []
+            for el in node.elements:
+                if not isinstance(el, cst.DictElement) or not isinstance(el.key, cst.SimpleString):
+                    return None
+                k = el.key.evaluated_value
+                keys.add(k)
+                v = _literal(el.value)
+                if v is not _NO_VALUE:
+                    vals.append((k, v))
+            return frozenset(keys), tuple(vals)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "dict":
+            keys, vals = set(), []
+            for a in node.args:
+                if a.keyword is None:
+                    return None
+                keys.add(a.keyword.value)
+                v = _literal(a.value)
+                if v is not _NO_VALUE:
+                    vals.append((a.keyword.value, v))
+            return frozenset(keys), tuple(vals)
+        return None
+
+    class V(cst.CSTVisitor):
+        def visit_Assign(self, node: cst.Assign):
+            if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+                dicts[node.targets[0].target.value] = node.value
+
+        def visit_Call(self, node: cst.Call):
+            nonlocal result
+            f = node.func
+            if isinstance(f, cst.Attribute) and f.attr.value == "__init__":
+                args = [a for a in node.args if a.keyword is None]
+                kw = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+                is_super = isinstance(f.value, cst.Call)
+                d = kw.get("defaults")
+                if d is None:
+                    idx = 1 if is_super else 2
+                    d = args[idx].value if len(args) > idx else None
+                if d is not None:
+                    result = dict_keys(d)
+
+    init.visit(V())
+    return result
+
+
+def _find_optimizer_classes(ctx: FileContext) -> None:
+    """Optimizer subclasses defined in this file (directly or through each other)."""
+    changed = True
+    while changed:
+        changed = False
+        for name, cls in ctx.classes.items():
+            if name in ctx.opt_classes:
+                continue
+            base_cls = None
+            for b in cls.bases:
+                q = ctx.qualname(b.value)
+                if q is None:
+                    continue
+                if q.startswith("<local>."):
+                    base_cls = ctx.opt_classes.get(q[len("<local>."):])
+                elif q.split(".")[0] == "torch" and q.split(".")[-1] == "Optimizer":
+                    base_cls = OptClass("Optimizer", "torch", frozenset())
+                else:
+                    base_cls = ctx.optimizer_class_for(q, imported=ctx.is_imported(b.value))
+                if base_cls is not None:
+                    break
+            if base_cls is None:
+                continue
+            init = ctx.methods.get((name, "__init__"))
+            keys: Optional[frozenset] = base_cls.keys
+            if init is None and base_cls.name == "Optimizer":
+                keys = None
+            defaults = base_cls.defaults
+            if init is not None:
+                found = _defaults_keys(init)
+                if found is None:
+                    keys = None if base_cls.name == "Optimizer" else keys
+                else:
+                    keys = found[0] | (keys or frozenset())
+                    defaults = found[1] + defaults
+            ctx.opt_classes[name] = OptClass(name, "custom", keys, defaults, file_class=name)
+            changed = True

@@ -1,0 +1,1291 @@
+"""The shared dataflow layer: an abstract interpreter over one file's scopes.
+
+Each scope (the module body, every function and method) is interpreted once, in
+statement order, with branches analysed separately and merged: a fact survives a
+merge only when it holds on every path that falls through.  The interpreter records
+*facts* (optimizers built, iterators consumed twice, models changed after an
+optimizer...) in ``Facts``; rules turn facts into findings.  Rules never walk the
+tree for themselves when a fact is available.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+
+import libcst as cst
+
+from pglint.static.context import (
+    CONSUMER_BUILTINS,
+    CONSUMER_QUALNAMES,
+    LAZY_WRAPPERS,
+    FileContext,
+)
+from pglint.static.filters import code, make_filter
+from pglint.static.values import (
+    UNKNOWN,
+    UNKNOWN_PARAMS,
+    Atom,
+    ClassRef,
+    Const,
+    ElementOf,
+    Group,
+    GroupDict,
+    KeyEntry,
+    ListObj,
+    Materialized,
+    OneShot,
+    OptimizerValue,
+    ParamSet,
+    PathValue,
+    Root,
+    SetValue,
+    Union_,
+    new_id,
+    union,
+)
+
+_PARAM_METHODS = {"parameters": False, "named_parameters": True}
+_NN_PREFIXES = ("torch.nn.", "nn.")
+_MODULE_CHANGERS = {
+    "fully_shard": "fully_shard",
+    "FullyShardedDataParallel": "FullyShardedDataParallel",
+}
+
+
+@dataclass(eq=False)
+class MethodRef:
+    """``model.parameters`` without the call (PG007)."""
+
+    node: cst.Attribute
+    base: cst.BaseExpression
+
+
+@dataclass
+class Reuse:
+    """A one-shot iterable consumed a second time (PG002)."""
+
+    it: OneShot
+    first: cst.CSTNode
+    second: cst.CSTNode
+    in_loop: bool  # the second use is the same code in the loop's next iteration
+
+
+@dataclass
+class AddGroup:
+    opt: OptimizerValue
+    group: Group
+    call: cst.Call
+
+
+@dataclass
+class SchedulerCall:
+    name: str  # OneCycleLR / CyclicLR
+    call: cst.Call
+    opt: Any
+    kwargs: dict  # keyword -> (value, node)
+
+
+@dataclass
+class ModelChange:
+    node: cst.CSTNode
+    what: str  # "fully_shard(model)", "model.fc = nn.Linear(...)", ...
+    target: PathValue
+    alive: list  # optimizers alive at that point
+
+
+@dataclass
+class Facts:
+    optimizers: list = field(default_factory=list)  # OptimizerValue, in source order
+    peers: dict = field(default_factory=dict)  # opt id -> optimizers alive when it was built
+    add_groups: list = field(default_factory=list)  # AddGroup
+    reuses: list = field(default_factory=list)  # Reuse
+    dicts_to_optimizer: list = field(default_factory=list)  # (GroupDict, OptimizerValue)
+    uncalled: list = field(default_factory=list)  # MethodRef reaching an optimizer
+    sets: list = field(default_factory=list)  # (SetValue, OptimizerValue)
+    schedulers: list = field(default_factory=list)  # SchedulerCall
+    model_changes: list = field(default_factory=list)  # ModelChange
+    # name-bound one-shot iterables: id -> (assign node, value node, [uses]) for PG002 fixes
+    bindings: dict = field(default_factory=dict)
+    uses: dict = field(default_factory=dict)  # oneshot id -> list[(node, accepts_list: bool)]
+    refs: dict = field(default_factory=dict)  # oneshot id -> every Name node that reads it
+    attr_stores: list = field(default_factory=list)  # (Attribute target, statement) (PG010)
+
+
+# ------------------------------------------------------------------ state
+class State:
+    __slots__ = ("env", "consumed", "attrs", "dead")
+
+    def __init__(self):
+        self.env: dict[str, tuple[Any, int]] = {}  # name -> (value, version)
+        self.consumed: dict[int, cst.CSTNode] = {}  # one-shot id -> first consumption
+        self.attrs: dict[str, Any] = {}  # "self.opt" -> value stored there
+        self.dead = False
+
+    def copy(self) -> "State":
+        s = State()
+        s.env = dict(self.env)
+        s.consumed = dict(self.consumed)
+        s.attrs = dict(self.attrs)
+        s.dead = self.dead
+        return s
+
+    @staticmethod
+    def merge(states: list["State"]) -> "State":
+        live = [s for s in states if not s.dead]
+        if not live:
+            out = states[0].copy()
+            out.dead = True
+            return out
+        if len(live) == 1:
+            return live[0].copy()
+        out = State()
+        first = live[0]
+        for name, (val, ver) in first.env.items():
+            if all(s.env.get(name, (None, -1))[1] == ver for s in live[1:]):
+                out.env[name] = (val, ver)
+            else:
+                out.env[name] = (UNKNOWN, new_id())
+        for name in set().union(*(s.env for s in live[1:])) - set(first.env):
+            out.env[name] = (UNKNOWN, new_id())
+        out.consumed = {k: v for k, v in first.consumed.items()
+                        if all(k in s.consumed for s in live[1:])}
+        out.attrs = {k: v for k, v in first.attrs.items()
+                     if all(s.attrs.get(k) is v for s in live[1:])}
+        return out
+
+
+# ------------------------------------------------------------------ helpers
+_NAMED_CONSTANTS = {"True": True, "False": False, "None": None}
+
+
+def literal(node: cst.BaseExpression) -> Any:
+    """The Python value of a literal expression, or UNKNOWN."""
+    if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString)):
+        try:
+            return node.evaluated_value
+        except Exception:
+            return UNKNOWN
+    if isinstance(node, cst.Name):
+        return _NAMED_CONSTANTS.get(node.value, UNKNOWN)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
+        v = literal(node.expression)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return -v if isinstance(node.operator, cst.Minus) else v
+        return UNKNOWN
+    if isinstance(node, (cst.Tuple, cst.List)):
+        out = []
+        for el in node.elements:
+            if isinstance(el, cst.StarredElement):
+                return UNKNOWN
+            v = literal(el.value)
+            if v is UNKNOWN:
+                return UNKNOWN
+            out.append(v)
+        return tuple(out) if isinstance(node, cst.Tuple) else out
+    if isinstance(node, cst.ConcatenatedString):
+        try:
+            return ast.literal_eval(code(node).strip())
+        except Exception:
+            return UNKNOWN
+    return UNKNOWN
+
+
+def _block(body) -> list:
+    """The statements of an IndentedBlock or SimpleStatementSuite."""
+    return list(body.body)
+
+
+def _small_statements(stmt) -> list:
+    if isinstance(stmt, cst.SimpleStatementLine):
+        return list(stmt.body)
+    return [stmt]
+
+
+def _assigned_names(node: cst.CSTNode) -> set[str]:
+    names: set[str] = set()
+
+    class V(cst.CSTVisitor):
+        def visit_AssignTarget(self, n):
+            names.update(_target_names(n.target))
+
+        def visit_AugAssign(self, n):
+            names.update(_target_names(n.target))
+
+        def visit_AnnAssign(self, n):
+            names.update(_target_names(n.target))
+
+        def visit_For(self, n):
+            names.update(_target_names(n.target))
+
+        def visit_AsName(self, n):
+            names.update(_target_names(n.name))
+
+        def visit_NamedExpr(self, n):
+            names.update(_target_names(n.target))
+
+        def visit_FunctionDef(self, n):
+            names.add(n.name.value)
+            return False
+
+        def visit_ClassDef(self, n):
+            names.add(n.name.value)
+            return False
+
+        def visit_Lambda(self, n):
+            return False
+
+        def visit_Del(self, n):
+            names.update(_target_names(n.target))
+
+    node.visit(V())
+    return names
+
+
+def _target_names(t) -> set[str]:
+    if isinstance(t, cst.Name):
+        return {t.value}
+    if isinstance(t, (cst.Tuple, cst.List)):
+        out: set[str] = set()
+        for e in t.elements:
+            out |= _target_names(e.value)
+        return out
+    if isinstance(t, cst.StarredElement):
+        return _target_names(t.value)
+    return set()
+
+
+def _names_in(node: cst.CSTNode) -> set[str]:
+    out: set[str] = set()
+
+    class V(cst.CSTVisitor):
+        def visit_Name(self, n):
+            out.add(n.value)
+
+    node.visit(V())
+    return out
+
+
+def _is_exit(stmt) -> bool:
+    return any(isinstance(s, (cst.Break, cst.Return, cst.Raise)) for s in _small_statements(stmt))
+
+
+# ------------------------------------------------------------------ interpreter
+class Interpreter:
+    """Interprets one scope.  ``report=False`` evaluates a helper for its return value."""
+
+    MAX_HELPER_DEPTH = 3
+
+    def __init__(self, ctx: FileContext, facts: Facts, *, report: bool = True,
+                 helper_stack: tuple = (), self_class: Optional[str] = None,
+                 local_names: Optional[set] = None):
+        self.ctx = ctx
+        self.facts = facts
+        self.report = report
+        self.helper_stack = helper_stack
+        self.self_class = self_class
+        self.local_names = local_names  # None at module level: every name is local
+        self.state = State()
+        self.returns: list = []
+        self.loop_depth = 0
+        self.loop_assigned: list[set[str]] = []  # per enclosing loop: names assigned in it
+        self.exit_stack: list[bool] = []  # per open block: an exit follows the current stmt
+        self.loop_exit_base: list[int] = []  # exit_stack length when each loop was entered
+        self.free_roots: dict[str, Root] = {}  # parameters, globals: one binding per scope
+
+    # ---------------------------------------------------------- bindings
+    def bind(self, name: str, value: Any) -> None:
+        self.state.env[name] = (value, new_id())
+
+    def lookup(self, name: str) -> Any:
+        got = self.state.env.get(name)
+        if got is not None:
+            return got[0]
+        return UNKNOWN
+
+    def free_root(self, name: str) -> Root:
+        """A name this scope never binds (a global): one root for the whole scope."""
+        r = self.free_roots.get(name)
+        if r is None:
+            r = self.free_roots[name] = Root(name, new_id())
+        return r
+
+    def bind_parameters(self, fn: cst.FunctionDef) -> None:
+        for name in _param_names(fn):
+            self.bind(name, PathValue(Root(name, new_id())))
+
+    def deepcopy_rebind(self, node, target_text: str, value: "_DeepCopy") -> None:
+        """``model = copy.deepcopy(model)`` after an optimizer over ``model``: it is stale."""
+        src = value.source
+        if code(value.node.args[0].value) == target_text and self.report:
+            self.facts.model_changes.append(ModelChange(
+                node, code(node).strip().splitlines()[0], src, value.alive))
+
+    def bind_target(self, target, value: Any, node) -> None:
+        if isinstance(target, cst.Name) and isinstance(value, _DeepCopy):
+            self.deepcopy_rebind(node, target.value, value)
+        if isinstance(target, cst.Name):
+            self.bind(target.value, value)
+            if isinstance(value, OneShot) and self.report:
+                self.facts.bindings.setdefault(value.id, (node, target))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            elems = [e.value for e in target.elements]
+            known = (isinstance(value, ListObj) and not value.open
+                     and len(value.elements) == len(elems)
+                     and not any(isinstance(e, cst.StarredElement) for e in target.elements))
+            for i, t in enumerate(elems):
+                self.bind_target(t, value.elements[i] if known else UNKNOWN, node)
+        elif isinstance(target, cst.StarredElement):
+            self.bind_target(target.value, UNKNOWN, node)
+        elif isinstance(target, cst.Attribute):
+            self.store_attribute(target, value, node)
+        elif isinstance(target, cst.Subscript):
+            self.store_subscript(target, value, node)
+
+    def replacing(self, opt: OptimizerValue, targets: list) -> None:
+        """``opt = Adam(...)`` over an older ``opt``: the old one is dropped, not a peer."""
+        peers = self.facts.peers.get(opt.id)
+        for t in targets:
+            if opt.name is None and isinstance(t, (cst.Name, cst.Attribute)):
+                opt.name = code(t)
+            old = (self.lookup(t.value) if isinstance(t, cst.Name)
+                   else self.state.attrs.get(code(t)) if isinstance(t, cst.Attribute) else None)
+            if peers is not None and isinstance(old, OptimizerValue) and old in peers:
+                peers.remove(old)
+
+    def store_attribute(self, target: cst.Attribute, value: Any, node) -> None:
+        if self.report:
+            self.facts.attr_stores.append((target, node))
+        self.state.attrs[code(target)] = value
+        if isinstance(value, _DeepCopy) and isinstance(target.value, (cst.Name, cst.Attribute)):
+            self.deepcopy_rebind(node, code(target), value)
+        base = self.eval(target.value, consume=False)
+        if isinstance(base, PathValue) and target.attr.value not in ("data", "grad"):
+            self.model_change(node, base, target.attr.value, value)
+
+    def store_subscript(self, target: cst.Subscript, value: Any, node) -> None:
+        base = self.eval(target.value, consume=False)
+        key = self.subscript_key(target)
+        if isinstance(base, GroupDict):
+            if isinstance(key, str):
+                base.keys[key] = KeyEntry(target.slice[0].slice.value, node, value)
+            else:
+                base.open = True
+        elif isinstance(base, ListObj):
+            base.open = True
+        elif isinstance(base, PathValue) and isinstance(key, (int, str)):
+            self.model_change(node, base, key, value)
+
+    def model_change(self, node, base: PathValue, seg, value: Any) -> None:
+        if isinstance(value, _NewModule) and value.module and self.report:
+            self.facts.model_changes.append(ModelChange(
+                node, code(node).strip().splitlines()[0],
+                PathValue(base.root, base.path + (seg,)), self.alive_optimizers()))
+
+    def subscript_key(self, node: cst.Subscript) -> Any:
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return UNKNOWN
+        v = literal(node.slice[0].slice.value)
+        return v if isinstance(v, (str, int)) and not isinstance(v, bool) else UNKNOWN
+
+    def alive_optimizers(self) -> list:
+        seen: dict[int, OptimizerValue] = {}
+
+        def visit(v, depth=0):
+            if isinstance(v, OptimizerValue):
+                seen.setdefault(v.id, v)
+            elif isinstance(v, ListObj) and depth < 3:
+                for e in v.elements:
+                    visit(e, depth + 1)
+
+        for v, _ in self.state.env.values():
+            visit(v)
+        for v in self.state.attrs.values():
+            visit(v)
+        return list(seen.values())
+
+    # ---------------------------------------------------------- statements
+    def run_block(self, stmts: Iterable) -> None:
+        stmts = list(stmts)
+        self.exit_stack.append(False)
+        try:
+            for i, stmt in enumerate(stmts):
+                if self.state.dead:
+                    break
+                self.exit_stack[-1] = any(_is_exit(s) for s in stmts[i + 1:])
+                self.stmt(stmt)
+        finally:
+            self.exit_stack.pop()
+
+    def stmt(self, node) -> None:
+        if isinstance(node, cst.SimpleStatementLine):
+            for small in node.body:
+                if self.state.dead:
+                    return
+                self.small(small)
+            return
+        m = getattr(self, "stmt_" + type(node).__name__, None)
+        if m is not None:
+            m(node)
+
+    def small(self, node) -> None:
+        if isinstance(node, cst.Assign):
+            value = self.eval(node.value)
+            if isinstance(value, OptimizerValue):
+                self.replacing(value, [t.target for t in node.targets])
+            for t in node.targets:
+                self.bind_target(t.target, value, node)
+        elif isinstance(node, cst.AnnAssign):
+            if node.value is not None:
+                self.bind_target(node.target, self.eval(node.value), node)
+        elif isinstance(node, cst.AugAssign):
+            value = self.eval(node.value)
+            cur = self.eval(node.target, consume=False)
+            if isinstance(node.operator, cst.AddAssign) and isinstance(cur, ListObj):
+                if isinstance(value, ListObj):
+                    cur.elements.extend(value.elements)
+                    cur.open |= value.open
+                else:
+                    cur.open = True
+            elif isinstance(node.target, cst.Name):
+                self.bind(node.target.value, UNKNOWN)
+        elif isinstance(node, cst.Expr):
+            self.eval(node.value)
+        elif isinstance(node, cst.Return):
+            self.returns.append(self.eval(node.value) if node.value is not None else Const(None, node))
+            self.state.dead = True
+        elif isinstance(node, (cst.Raise, cst.Break, cst.Continue)):
+            if isinstance(node, cst.Raise) and node.exc is not None:
+                self.eval(node.exc)
+            self.state.dead = True
+        elif isinstance(node, cst.Del):
+            for n in _target_names(node.target):
+                self.state.env.pop(n, None)
+        elif isinstance(node, (cst.Global, cst.Nonlocal)):
+            for n in node.names:
+                self.bind(n.name.value, UNKNOWN)
+        elif isinstance(node, (cst.Import, cst.ImportFrom)):
+            pass
+        elif isinstance(node, cst.Assert):
+            self.eval(node.test)
+
+    def stmt_If(self, node: cst.If) -> None:
+        self.eval(node.test)
+        before = self.state
+        branches = []
+        cur: Any = node
+        while True:
+            self.state = before.copy()
+            if cur is not node:
+                self.eval(cur.test)
+            self.run_block(_block(cur.body))
+            branches.append(self.state)
+            nxt = cur.orelse
+            if isinstance(nxt, cst.If):
+                cur = nxt
+                continue
+            self.state = before.copy()
+            if nxt is not None:
+                self.run_block(_block(nxt.body))
+            branches.append(self.state)
+            break
+        self.state = State.merge(branches)
+
+    def _loop(self, node, body, orelse, header) -> None:
+        before = self.state.copy()
+        self.loop_depth += 1
+        self.loop_assigned.append(_assigned_names(node))
+        self.loop_exit_base.append(len(self.exit_stack))
+        try:
+            header()
+            self.run_block(_block(body))
+        finally:
+            self.loop_depth -= 1
+            self.loop_assigned.pop()
+            self.loop_exit_base.pop()
+        after = self.state
+        after.dead = False  # break/continue end an iteration, not the function
+        self.state = State.merge([before, after])
+        if orelse is not None:
+            self.run_block(_block(orelse.body))
+
+    def stmt_For(self, node: cst.For) -> None:
+        it = self.eval(node.iter, consume=False)
+        self.consume(it, node.iter)
+        elem = self.element_of(it)
+
+        def header():
+            self.bind_target(node.target, elem, node)
+
+        self._loop(node, node.body, node.orelse, header)
+
+    def stmt_While(self, node: cst.While) -> None:
+        self._loop(node, node.body, node.orelse, lambda: self.eval(node.test))
+
+    def stmt_Try(self, node) -> None:
+        before = self.state.copy()
+        self.run_block(_block(node.body))
+        if node.orelse is not None:
+            self.run_block(_block(node.orelse.body))
+        ends = [self.state]
+        for h in node.handlers:
+            self.state = before.copy()
+            self.run_block(_block(h.body))
+            ends.append(self.state)
+        self.state = State.merge(ends)
+        if node.finalbody is not None:
+            dead = self.state.dead
+            self.state.dead = False
+            self.run_block(_block(node.finalbody.body))
+            self.state.dead = self.state.dead or dead
+
+    stmt_TryStar = stmt_Try
+
+    def stmt_With(self, node: cst.With) -> None:
+        for item in node.items:
+            v = self.eval(item.item)
+            if item.asname is not None:
+                self.bind_target(item.asname.name, UNKNOWN if not isinstance(v, OneShot) else v, node)
+        self.run_block(_block(node.body))
+
+    def stmt_Match(self, node) -> None:
+        self.eval(node.subject)
+        before = self.state
+        ends = []
+        for case in node.cases:
+            self.state = before.copy()
+            for n in _assigned_names(case.pattern) if hasattr(case, "pattern") else ():
+                self.bind(n, UNKNOWN)
+            self.run_block(_block(case.body))
+            ends.append(self.state)
+        ends.append(before.copy())
+        self.state = State.merge(ends)
+
+    def stmt_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.bind(node.name.value, UNKNOWN)
+
+    def stmt_ClassDef(self, node: cst.ClassDef) -> None:
+        self.bind(node.name.value, UNKNOWN)
+
+    # ---------------------------------------------------------- consumption
+    def consume(self, value: Any, node: cst.CSTNode, _depth: int = 0) -> None:
+        """``value`` is iterated to the end at ``node``."""
+        if _depth > 4:
+            return
+        if isinstance(value, OneShot):
+            self.note_use(value, node, accepts_list=True)
+            first = self.state.consumed.get(value.id)
+            if first is not None:
+                if self.report:
+                    self.facts.reuses.append(Reuse(value, first, node, in_loop=False))
+            else:
+                self.state.consumed[value.id] = node
+                if self.loop_depth > value.loop_depth and self.repeats_in_loop(value, node):
+                    if self.report:
+                        self.facts.reuses.append(Reuse(value, node, node, in_loop=True))
+            for inner in value.inner:
+                self.consume(inner, node, _depth + 1)
+        elif isinstance(value, Union_):
+            for m in value.members:
+                self.consume(m, node, _depth + 1)
+
+    def repeats_in_loop(self, it: OneShot, node: cst.CSTNode) -> bool:
+        """A use inside a loop of an iterator created outside it runs again next iteration."""
+        names = _names_in(node)
+        outer = it.loop_depth  # loops deeper than the creation repeat the use
+        for assigned in self.loop_assigned[outer:]:
+            if names & assigned:
+                return False
+        base = self.loop_exit_base[outer] if outer < len(self.loop_exit_base) else len(self.exit_stack)
+        return not any(self.exit_stack[base:])
+
+    def note_use(self, it: OneShot, node, accepts_list: bool) -> None:
+        if self.report:
+            self.facts.uses.setdefault(it.id, []).append((node, accepts_list))
+
+    def element_of(self, it: Any) -> Any:
+        if isinstance(it, ListObj) and not it.open and it.elements:
+            return ElementOf(it)
+        return UNKNOWN
+
+    # ---------------------------------------------------------- expressions
+    def eval(self, node: Optional[cst.BaseExpression], consume: bool = False) -> Any:
+        if node is None:
+            return UNKNOWN
+        m = getattr(self, "ev_" + type(node).__name__, None)
+        if m is None:
+            self.eval_children(node)
+            v = literal(node)
+            return UNKNOWN if v is UNKNOWN else Const(v, node)
+        return m(node)
+
+    def eval_children(self, node: cst.CSTNode) -> None:
+        """Evaluate sub-expressions for their effects (nested calls that consume)."""
+        for child in node.children:
+            if isinstance(child, cst.BaseExpression):
+                self.eval(child)
+            elif isinstance(child, (cst.Arg, cst.Element, cst.DictElement, cst.StarredElement,
+                                    cst.StarredDictElement, cst.SubscriptElement, cst.Index,
+                                    cst.ComparisonTarget, cst.FormattedStringExpression)):
+                self.eval_children(child)
+
+    def ev_Lambda(self, node):
+        return UNKNOWN
+
+    def ev_Integer(self, node):
+        return Const(literal(node), node)
+
+    ev_Float = ev_SimpleString = ev_ConcatenatedString = ev_Integer
+
+    def ev_UnaryOperation(self, node):
+        v = literal(node)
+        if v is UNKNOWN:
+            self.eval(node.expression)
+            return UNKNOWN
+        return Const(v, node)
+
+    def ev_Name(self, node: cst.Name):
+        if node.value in ("True", "False", "None"):
+            return Const(literal(node), node)
+        got = self.state.env.get(node.value)
+        if got is not None:
+            val, ver = got
+            if isinstance(val, OneShot) and self.report:
+                self.facts.refs.setdefault(val.id, []).append(node)
+            if val is UNKNOWN or isinstance(val, _NewModule):
+                # an object pglint does not model (a model, a module): a root for paths
+                return PathValue(Root(node.value, ver), (), node)
+            return val
+        q = self.ctx.qualname(node)
+        if q is not None:
+            cls = self.ctx.optimizer_class_for(q, imported=self.ctx.is_imported(node))
+            if cls is not None:
+                return ClassRef(cls)
+        if self.local_names is not None and node.value in self.local_names:
+            return UNKNOWN  # local, not bound yet on this path
+        if node.value in self.ctx.functions or node.value in self.ctx.classes:
+            return UNKNOWN
+        return PathValue(self.free_root(node.value), (), node)
+
+    def ev_Attribute(self, node: cst.Attribute):
+        if self.ctx.is_imported(node):
+            cls = self.ctx.optimizer_class(node)
+            return ClassRef(cls) if cls is not None else UNKNOWN
+        if node.attr.value in _PARAM_METHODS:
+            self.eval(node.value)
+            return MethodRef(node, node.value)
+        base = self.eval(node.value)
+        if isinstance(base, PathValue):
+            return PathValue(base.root, base.path + (node.attr.value,), node)
+        if isinstance(base, OptimizerValue) and node.attr.value == "param_groups":
+            return _ParamGroupsOf(base)
+        return UNKNOWN
+
+    def ev_Subscript(self, node: cst.Subscript):
+        base = self.eval(node.value)
+        key = self.subscript_key(node)
+        if key is UNKNOWN:
+            for el in node.slice:
+                self.eval_children(el)
+        if isinstance(base, GroupDict) and isinstance(key, str):
+            e = base.keys.get(key)
+            return e.value if e is not None else UNKNOWN
+        if isinstance(base, ElementOf) and isinstance(key, str):
+            vals = []
+            for el in base.source.elements:
+                if not isinstance(el, GroupDict) or key not in el.keys:
+                    return UNKNOWN
+                vals.append(el.keys[key].value)
+            return Union_(tuple(vals))
+        if isinstance(base, ListObj) and isinstance(key, int) and not base.open:
+            if -len(base.elements) <= key < len(base.elements):
+                return base.elements[key]
+            return UNKNOWN
+        if isinstance(base, PathValue):
+            return PathValue(base.root, base.path + ((key if key is not UNKNOWN else None),), node)
+        return UNKNOWN
+
+    def ev_NamedExpr(self, node: cst.NamedExpr):
+        v = self.eval(node.value)
+        self.bind_target(node.target, v, node)
+        return v
+
+    def ev_IfExp(self, node: cst.IfExp):
+        self.eval(node.test)
+        a = self.eval(node.body)
+        b = self.eval(node.orelse)
+        return a if a is b else UNKNOWN
+
+    def ev_BinaryOperation(self, node: cst.BinaryOperation):
+        a = self.eval(node.left)
+        b = self.eval(node.right)
+        if isinstance(node.operator, cst.Add):
+            pa, pb = self.params_of(a), self.params_of(b)
+            if isinstance(a, (Materialized, ListObj)) and isinstance(b, (Materialized, ListObj)):
+                if isinstance(a, ListObj) and isinstance(b, ListObj):
+                    return ListObj(node, a.elements + b.elements, a.open or b.open)
+                return Materialized(union(pa, pb, node=node), node)
+        return UNKNOWN
+
+    def ev_Dict(self, node: cst.Dict):
+        d = GroupDict(node)
+        for el in node.elements:
+            if isinstance(el, cst.StarredDictElement):
+                self.eval(el.value)
+                d.open = True
+                continue
+            k = literal(el.key)
+            v = self.eval(el.value)
+            if isinstance(k, str):
+                d.keys[k] = KeyEntry(el.key, el.value, v)
+            else:
+                self.eval(el.key)
+                d.open = True
+        return d
+
+    def ev_List(self, node):
+        elems, open_ = [], False
+        for el in node.elements:
+            if isinstance(el, cst.StarredElement):
+                self.eval(el.value)
+                open_ = True
+            else:
+                elems.append(self.eval(el.value))
+        return ListObj(node, elems, open_)
+
+    ev_Tuple = ev_List
+
+    def ev_Set(self, node):
+        self.eval_children(node)
+        return SetValue(node)
+
+    def ev_SetComp(self, node):
+        self.comprehension(node, lazy=False)
+        return SetValue(node)
+
+    def ev_ListComp(self, node):
+        return self.comprehension(node, lazy=False)
+
+    def ev_GeneratorExp(self, node):
+        return self.comprehension(node, lazy=True)
+
+    def ev_DictComp(self, node):
+        self.comprehension(node, lazy=False)
+        return UNKNOWN
+
+    # ---------------------------------------------------------- comprehensions
+    def comprehension(self, node, lazy: bool) -> Any:
+        """Evaluate a comprehension; return a parameter selection or group template."""
+        saved = self.state.env
+        self.state.env = dict(saved)
+        fors = []
+        f = node.for_in
+        while f is not None:
+            fors.append(f)
+            f = f.inner_for_in
+        first_iter = self.eval(fors[0].iter)
+        if not lazy:
+            self.consume(first_iter, fors[0].iter)
+        else:
+            self.note_use_lazy(first_iter, fors[0].iter)
+        self.bind_target(fors[0].target, self.element_of(first_iter), node)
+        deferred = []
+        for f in fors[1:]:
+            it = self.eval(f.iter)
+            if lazy:
+                deferred.append(it)  # iterated only when the generator is
+            else:
+                self.consume(it, f.iter)
+            self.bind_target(f.target, self.element_of(it), node)
+        for f in fors:
+            for cond in f.ifs:
+                self.eval(cond.test)
+        elt = getattr(node, "elt", None)
+        result: Any = UNKNOWN
+        if isinstance(elt, cst.Dict) or (isinstance(elt, cst.Call) and self._is_dict_call(elt)):
+            d = self.eval(elt)
+            if isinstance(d, GroupDict):
+                d.template = True
+                result = ListObj(node, [d], open=True)
+        elif elt is not None and len(fors) == 1:
+            params = self.selection(fors[0], elt, first_iter)
+            if lazy:
+                inner = (first_iter,) if isinstance(first_iter, (OneShot, Union_)) else ()
+                result = OneShot(node, code(node), params, inner, self.loop_depth)
+            else:
+                result = Materialized(params, node)
+        elif elt is not None:
+            self.eval(elt)
+            if lazy:
+                inner = tuple(v for v in (first_iter, *deferred) if isinstance(v, (OneShot, Union_)))
+                result = OneShot(node, code(node), UNKNOWN_PARAMS, inner, self.loop_depth)
+        targets = set().union(*(_target_names(f.target) for f in fors))
+        for k in targets:
+            if k in saved:
+                self.state.env[k] = saved[k]
+            else:
+                self.state.env.pop(k, None)
+        return result
+
+    def note_use_lazy(self, it: Any, node) -> None:
+        if isinstance(it, OneShot):
+            self.note_use(it, node, accepts_list=True)
+
+    def _is_dict_call(self, call: cst.Call) -> bool:
+        return isinstance(call.func, cst.Name) and call.func.value == "dict" \
+            and self.ctx.qualname(call.func) == "dict"
+
+    def selection(self, comp_for, elt, source: Any) -> ParamSet:
+        """``[p for n, p in X.named_parameters() if c]`` -> X's params filtered by c."""
+        src = self.params_of(source)
+        if not src.known:
+            return UNKNOWN_PARAMS
+        named = isinstance(source, OneShot) and source.desc.endswith("named_parameters()")
+        target = comp_for.target
+        rename: dict[str, str] = {}
+        if named and isinstance(target, cst.Tuple) and len(target.elements) == 2:
+            n, p = (e.value for e in target.elements)
+            if not (isinstance(n, cst.Name) and isinstance(p, cst.Name)):
+                return UNKNOWN_PARAMS
+            rename = {n.value: "$n", p.value: "$p"}
+            if not (isinstance(elt, cst.Name) and elt.value == p.value):
+                return UNKNOWN_PARAMS
+        elif not named and isinstance(target, cst.Name):
+            rename = {target.value: "$p"}
+            if not (isinstance(elt, cst.Name) and elt.value == target.value):
+                return UNKNOWN_PARAMS
+        else:
+            return UNKNOWN_PARAMS
+        conds = [c.test for c in comp_for.ifs]
+        return self.filtered(src, conds, rename)
+
+    def filtered(self, src: ParamSet, conds: list, rename: dict) -> ParamSet:
+        if not conds:
+            return src
+        if any(a.leaf or a.list_id is not None for a in src.atoms):
+            return UNKNOWN_PARAMS
+        flt = make_filter(conds, rename)
+        return ParamSet(tuple(Atom(a.root, a.path, a.filter | flt, a.recursive) for a in src.atoms))
+
+    # ---------------------------------------------------------- parameter sets
+    def params_of(self, v: Any) -> ParamSet:
+        if isinstance(v, (OneShot, Materialized)):
+            return v.params
+        if isinstance(v, ListObj):
+            if v.tensors:
+                # a list the user fills: the same list twice is the same set
+                return ParamSet((Atom(list_id=v.id),), v.node)
+            if v.open:
+                return UNKNOWN_PARAMS
+            atoms = []
+            for e in v.elements:
+                if isinstance(e, PathValue) and e.path:
+                    atoms.append(Atom(e.root, e.path, leaf=True))
+                elif isinstance(e, (OneShot, Materialized, ListObj)):
+                    p = self.params_of(e)
+                    if not p.known:
+                        return UNKNOWN_PARAMS
+                    atoms.extend(p.atoms)
+                else:
+                    return UNKNOWN_PARAMS
+            return ParamSet(tuple(atoms))
+        return UNKNOWN_PARAMS
+
+    # ---------------------------------------------------------- calls
+    def ev_Call(self, node: cst.Call):
+        func = node.func
+        # x.parameters() / x.named_parameters()
+        if isinstance(func, cst.Attribute) and func.attr.value in _PARAM_METHODS:
+            return self.parameters_call(node, func)
+        if isinstance(func, cst.Attribute):
+            handled, v = self.method_call(node, func)
+            if handled:
+                return v
+            if (isinstance(func.value, cst.Name) and func.value.value == "self"
+                    and (self.self_class, func.attr.value) in self.ctx.methods):
+                fn = self.ctx.methods[(self.self_class, func.attr.value)]
+                return self.helper_call(node, fn, self.eval(func.value))
+        callee = self.eval(func)
+        q = self.ctx.qualname(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        if isinstance(callee, ClassRef):
+            return self.optimizer_call(node, callee.cls)
+        if q is not None and q.startswith("<local>."):
+            name = q[len("<local>."):]
+            if name in self.ctx.opt_classes:
+                return self.optimizer_call(node, self.ctx.opt_classes[name])
+            if name in self.ctx.functions:
+                return self.helper_call(node, self.ctx.functions[name], None)
+        if q == "dict" and "dict" not in self.state.env:
+            return self.dict_call(node)
+        if q is not None and (q in LAZY_WRAPPERS or q.endswith(("itertools.chain",
+                                                                 "chain.from_iterable"))):
+            return self.lazy_call(node, q)
+        if q is not None and self._is_scheduler(q):
+            return self.scheduler_call(node, q)
+        if q is not None and q.split(".")[-1] in _MODULE_CHANGERS and self.ctx.is_imported(func):
+            return self.changer_call(node, q)
+        if q in ("copy.deepcopy", "deepcopy") and self.ctx.is_imported(func):
+            return self.deepcopy_call(node)
+        if q in ("setattr",) and len(node.args) == 3:
+            return self.setattr_call(node)
+        args = [self.eval(a.value) for a in node.args]
+        if q is not None and (q in CONSUMER_BUILTINS or q in CONSUMER_QUALNAMES
+                              or q.split(".")[-1] in ("clip_grad_norm_", "clip_grad_value_",
+                                                     "parameters_to_vector")):
+            for a, v in zip(node.args, args):
+                if a.keyword is None or a.keyword.value in ("parameters", "params", "tensors"):
+                    self.consume(v, a.value)
+            if q in ("list", "tuple", "sorted") and len(args) == 1:
+                p = self.params_of(args[0])
+                if isinstance(args[0], ListObj):
+                    return ListObj(node, list(args[0].elements), args[0].open)
+                return Materialized(p, node)
+            if q in ("set", "frozenset"):
+                return SetValue(node)
+            return UNKNOWN
+        if isinstance(func, cst.Name) and q is not None and self.is_generator_function(q):
+            return OneShot(node, code(node), UNKNOWN_PARAMS, (), self.loop_depth)
+        if self._is_constructor(q, func):
+            # constructors consume the iterables they are given (ParameterList, EMA, ...)
+            for a, v in zip(node.args, args):
+                if isinstance(v, OneShot):
+                    self.consume(v, a.value)
+            return _NewModule(node, self._is_torch_module(q))
+        return UNKNOWN
+
+    def _is_constructor(self, q: Optional[str], func) -> bool:
+        if q is None:
+            return False
+        last = q.split(".")[-1]
+        if q.startswith("<local>."):
+            return last in self.ctx.classes
+        return last[:1].isupper() and not last.isupper() and (
+            self.ctx.is_imported(func) or isinstance(func, cst.Name))
+
+    def _is_torch_module(self, q: str) -> bool:
+        """A torch.nn module or Parameter class, or a Module subclass of this file."""
+        if q.startswith("torch.nn.") and q.split(".")[2:3] != ["functional"]:
+            return True
+        if q.startswith("<local>."):
+            cls = self.ctx.classes.get(q[len("<local>."):])
+            return cls is not None and any(
+                (self.ctx.qualname(b.value) or "").startswith("torch.nn.") for b in cls.bases)
+        return False
+
+    def is_generator_function(self, q: str) -> bool:
+        if q.startswith("<local>."):
+            fn = self.ctx.functions.get(q[len("<local>."):])
+            return fn is not None and fn in self.ctx.generator_functions
+        return False
+
+    def parameters_call(self, node: cst.Call, func: cst.Attribute):
+        base = self.eval(func.value)
+        named = _PARAM_METHODS[func.attr.value]
+        recurse = True
+        for a in node.args:
+            self.eval(a.value)
+            if a.keyword is not None and a.keyword.value == "recurse":
+                recurse = literal(a.value) is not False
+            elif a.keyword is None and not named:
+                recurse = literal(a.value) is not False
+            elif a.keyword is not None and a.keyword.value == "prefix" and named:
+                pass
+        if isinstance(base, OptimizerValue) or self.ctx.list_returning_parameters:
+            return UNKNOWN  # a class of this file defines its own parameters()
+        if isinstance(base, PathValue):
+            params = ParamSet((Atom(base.root, base.path, recursive=recurse),), node)
+        else:
+            params = UNKNOWN_PARAMS
+        return OneShot(node, code(node), params, (), self.loop_depth)
+
+    def method_call(self, node: cst.Call, func: cst.Attribute) -> tuple[bool, Any]:
+        attr = func.attr.value
+        if attr in ("append", "extend", "insert", "add_param_group", "update", "load_state_dict",
+                    "pop", "get", "setdefault", "copy"):
+            base = self.eval(func.value)
+        else:
+            return False, UNKNOWN
+        args = [self.eval(a.value) for a in node.args]
+        kwargs = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        if isinstance(base, ListObj):
+            if attr in ("append", "extend") and len(args) == 1:
+                v = args[0]
+                items = (v.elements if attr == "extend" and isinstance(v, ListObj) and not v.open
+                         else [v] if attr == "append" else None)
+                if items is None:
+                    base.open = base.tensors = True
+                for item in items or ():
+                    if isinstance(item, GroupDict):
+                        if self.loop_depth:
+                            item.template = True  # one syntax node, a dict per iteration
+                        base.elements.append(item)
+                    else:
+                        # decay.append(p): a list of tensors only the user knows
+                        base.tensors = True
+                        base.elements.append(item)
+                if self.loop_depth:
+                    base.open = True  # appended once per iteration: count unknown
+                return True, UNKNOWN
+            if attr in ("insert", "pop"):
+                base.open = True
+                return True, UNKNOWN
+        if isinstance(base, GroupDict):
+            if attr in ("update", "setdefault"):
+                base.open = True
+            if attr in ("get", "pop", "setdefault") and args and isinstance(args[0], Const):
+                e = base.keys.get(args[0].value)
+                if attr == "pop" and e is not None:
+                    del base.keys[args[0].value]
+                return True, e.value if e is not None else UNKNOWN
+            return True, UNKNOWN
+        if isinstance(base, OptimizerValue) and attr == "add_param_group" and args:
+            self.add_param_group(node, base, args[0], node.args[0].value)
+            return True, UNKNOWN
+        if attr == "load_state_dict" and isinstance(base, PathValue):
+            assign = kwargs.get("assign")
+            if assign is not None and literal(assign) is True and self.report:
+                self.facts.model_changes.append(ModelChange(
+                    node, code(node).strip().splitlines()[0], base, self.alive_optimizers()))
+        return True, UNKNOWN
+
+    def dict_call(self, node: cst.Call):
+        d = GroupDict(node)
+        for a in node.args:
+            v = self.eval(a.value)
+            if a.keyword is not None:
+                d.keys[a.keyword.value] = KeyEntry(a.keyword, a.value, v)
+            elif a.star == "**" and isinstance(v, GroupDict) and not v.open:
+                d.keys.update(v.keys)
+            else:
+                d.open = True
+        return d
+
+    def lazy_call(self, node: cst.Call, q: str):
+        args = [self.eval(a.value) for a in node.args]
+        inner = tuple(v for v in args if isinstance(v, (OneShot, Union_)))
+        for v, a in zip(args, node.args):
+            if isinstance(v, OneShot):
+                self.note_use(v, a.value, accepts_list=True)
+        params = UNKNOWN_PARAMS
+        last = q.split(".")[-1]
+        if last == "chain" and all(not a.star and a.keyword is None for a in node.args):
+            params = union(*(self.params_of(v) for v in args), node=node)
+        elif last == "filter" and len(node.args) == 2 and isinstance(node.args[0].value, cst.Lambda):
+            lam = node.args[0].value
+            src = self.params_of(args[1])
+            names = [p.name.value for p in lam.params.params]
+            named = isinstance(args[1], OneShot) and args[1].desc.endswith("named_parameters()")
+            if src.known and len(names) == 1 and not named:
+                params = self.filtered(src, [lam.body], {names[0]: "$p"})
+        elif last == "iter" and len(args) == 1:
+            params = self.params_of(args[0])
+        return OneShot(node, code(node), params, inner, self.loop_depth)
+
+    def helper_call(self, node: cst.Call, fn: cst.FunctionDef, self_value: Any):
+        args = [(a, self.eval(a.value)) for a in node.args]
+        if fn in self.helper_stack or len(self.helper_stack) >= self.MAX_HELPER_DEPTH:
+            return UNKNOWN
+        if fn in self.ctx.generator_functions:
+            return OneShot(node, code(node), UNKNOWN_PARAMS, (), self.loop_depth)
+        sub = Interpreter(self.ctx, self.facts, report=False,
+                          helper_stack=self.helper_stack + (fn,),
+                          self_class=self.ctx.enclosing_class.get(fn),
+                          local_names=_assigned_names(fn.body) | _param_names(fn))
+        params = list(fn.params.params)
+        if self_value is not None and params:
+            sub.bind(params[0].name.value, self_value)
+            params = params[1:]
+        positional = [v for a, v in args if a.keyword is None and not a.star]
+        for p, v in zip(params, positional):
+            sub.bind(p.name.value, v)
+        for a, v in args:
+            if a.keyword is not None:
+                sub.bind(a.keyword.value, v)
+        sub.run_block(_block(fn.body))
+        rets = [r for r in sub.returns]
+        if len(rets) == 1:
+            return rets[0]
+        return UNKNOWN
+
+    # ---------------------------------------------------------- optimizers
+    def optimizer_call(self, node: cst.Call, cls) -> Any:
+        params_arg = None
+        kwargs: dict = {}
+        for i, a in enumerate(node.args):
+            if a.star:
+                self.eval(a.value)
+                continue
+            if a.keyword is None and params_arg is None and i == 0:
+                params_arg = a.value
+            elif a.keyword is not None and a.keyword.value == "params":
+                params_arg = a.value
+            elif a.keyword is not None:
+                kwargs[a.keyword.value] = (self.eval(a.value), a.value)
+            else:
+                self.eval(a.value)
+        opt = OptimizerValue(node, cls, [], True, kwargs=kwargs)
+        if params_arg is None:
+            opt.groups_known = False
+            return opt
+        value = self.eval(params_arg)
+        self.attach_params(opt, value, params_arg)
+        if self.report:
+            self.facts.peers[opt.id] = self.alive_optimizers()
+            self.facts.optimizers.append(opt)
+        return opt
+
+    def attach_params(self, opt: OptimizerValue, value: Any, node) -> None:
+        if isinstance(value, MethodRef):
+            if self.report:
+                self.facts.uncalled.append((value, opt))
+            opt.groups_known = False
+            return
+        if isinstance(value, SetValue):
+            if self.report:
+                self.facts.sets.append((value, opt))
+            opt.groups_known = False
+            return
+        if isinstance(value, ListObj) and any(isinstance(e, GroupDict) for e in value.elements):
+            for i, e in enumerate(value.elements):
+                if isinstance(e, GroupDict):
+                    g = self.attach_group(opt, e, node)
+                    if g is not None:
+                        g.index = i
+                else:
+                    opt.groups_known = False
+            if value.open:
+                opt.groups_known = False
+            return
+        if isinstance(value, Union_):
+            opt.groups_known = False
+            return
+        if value is UNKNOWN or isinstance(value, (Const, GroupDict, ElementOf)):
+            opt.groups_known = False
+            return
+        self.consume(value, node)
+        opt.groups.append(Group(self.params_of(value), None, node, 0))
+
+    def attach_group(self, opt: OptimizerValue, d: GroupDict, site) -> Optional[Group]:
+        """Group dict ``d`` reaches ``opt`` through the argument ``site``."""
+        if self.report:
+            self.facts.dicts_to_optimizer.append((d, opt))
+        if d.template:
+            opt.groups_known = False
+        entry = d.keys.get("params")
+        if entry is None:
+            opt.groups_known = False
+            return None
+        v = entry.value
+        if isinstance(v, MethodRef):
+            if self.report:
+                self.facts.uncalled.append((v, opt))
+            return None
+        if not d.passed:
+            self.consume(v, site)
+        d.passed = True
+        # torch turns the group's 'params' into a list in the user's own dict
+        if isinstance(v, OneShot):
+            entry.value = Materialized(v.params, entry.value_node)
+        g = Group(UNKNOWN_PARAMS if d.template else self.params_of(v), d, entry.value_node)
+        if not d.template:
+            opt.groups.append(g)
+        return g
+
+    def add_param_group(self, node: cst.Call, opt: OptimizerValue, value: Any, arg) -> None:
+        if not isinstance(value, GroupDict):
+            return
+        g = self.attach_group(opt, value, arg)
+        if g is not None and self.report:
+            self.facts.add_groups.append(AddGroup(opt, g, node))
+
+    # ---------------------------------------------------------- schedulers / changes
+    @staticmethod
+    def _is_scheduler(q: str) -> bool:
+        last = q.split(".")[-1]
+        return last in ("OneCycleLR", "CyclicLR") and (q.startswith("torch.") or "." not in q)
+
+    def scheduler_call(self, node: cst.Call, q: str):
+        args = [(a, self.eval(a.value)) for a in node.args]
+        opt = args[0][1] if args and args[0][0].keyword is None else UNKNOWN
+        kwargs = {a.keyword.value: (v, a.value) for a, v in args if a.keyword is not None}
+        if "optimizer" in kwargs:
+            opt = kwargs.pop("optimizer")[0]
+        positional = [(v, a.value) for a, v in args if a.keyword is None][1:]
+        order = ("max_lr",) if q.endswith("OneCycleLR") else ("base_lr", "max_lr")
+        for name, pv in zip(order, positional):
+            kwargs.setdefault(name, pv)
+        if self.report:
+            self.facts.schedulers.append(SchedulerCall(q.split(".")[-1], node, opt, kwargs))
+        return UNKNOWN
+
+    def changer_call(self, node: cst.Call, q: str):
+        args = [self.eval(a.value) for a in node.args]
+        target = next((v for a, v in zip(node.args, args)
+                       if a.keyword is None or a.keyword.value in ("module",)), None)
+        if isinstance(target, PathValue) and self.report:
+            self.facts.model_changes.append(ModelChange(
+                node, code(node).strip().splitlines()[0], target, self.alive_optimizers()))
+        return UNKNOWN
+
+    def deepcopy_call(self, node: cst.Call):
+        args = [self.eval(a.value) for a in node.args]
+        if args and isinstance(args[0], PathValue):
+            return _DeepCopy(node, args[0], self.alive_optimizers())
+        return UNKNOWN
+
+    def setattr_call(self, node: cst.Call):
+        obj, name, value = (self.eval(a.value) for a in node.args)
+        if isinstance(obj, PathValue) and isinstance(name, Const) and isinstance(name.value, str):
+            self.model_change(node, obj, name.value, value)
+        return UNKNOWN
+
+
+@dataclass(eq=False)
+class _NewModule:
+    """The result of a constructor call; ``module``: provably a torch module or Parameter."""
+
+    node: cst.Call
+    module: bool = False
+
+
+@dataclass(eq=False)
+class _DeepCopy:
+    node: cst.Call
+    source: PathValue
+    alive: list
+
+
+@dataclass(eq=False)
+class _ParamGroupsOf:
+    opt: OptimizerValue
+
+
+def _param_names(fn: cst.FunctionDef) -> set[str]:
+    p = fn.params
+    names = {x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params)}
+    for star in (p.star_arg, p.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    return names
+
+
+def analyze(ctx: FileContext) -> Facts:
+    """Interpret every scope of the file once and return the facts found."""
+    facts = Facts()
+    module_interp = Interpreter(ctx, facts)
+    module_interp.run_block(ctx.module.body)
+
+    class Scopes(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef):
+            interp = Interpreter(ctx, facts, self_class=ctx.enclosing_class.get(node),
+                                 local_names=_assigned_names(node.body) | _param_names(node))
+            interp.bind_parameters(node)
+            interp.run_block(_block(node.body))
+            return True
+
+        def visit_Lambda(self, node):
+            return False
+
+    ctx.module.visit(Scopes())
+    return facts

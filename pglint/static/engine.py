@@ -1,0 +1,221 @@
+"""The static engine: read, pre-filter, parse once, interpret once, run every rule.
+
+Per file: a text pre-filter skips files that cannot build an optimizer; the rest are
+parsed once with libcst, wrapped once in a MetadataWrapper (positions are resolved
+only when a file has findings), interpreted once by the shared dataflow layer, and
+handed to every rule.  Many files are checked in parallel processes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import re
+import tokenize
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from io import BytesIO
+from pathlib import Path
+from typing import Iterable, Optional
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from pglint import codes
+from pglint.finding import Edit, Finding
+from pglint.static.context import build_context
+from pglint.static.dataflow import analyze
+from pglint.static.filters import code as node_code
+from pglint.static.rules import RuleContext, all_rules
+
+MAX_BYTES = 5_000_000
+# a file that mentions none of these cannot build an optimizer or touch parameters
+PREFILTER = re.compile(rb"optim|Optim|Adam|SGD|Lion|Lamb|param|require_grad|clip_grad")
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.I)
+PARALLEL_MIN_FILES = 24
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A PG004 finding that stands only if no project file reads ``key`` as a group key."""
+
+    finding: Finding
+    key: str
+    cls: Optional[str]
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list = field(default_factory=list)
+    pending: list = field(default_factory=list)
+    error: Optional[str] = None
+    skipped: bool = False  # pre-filter: nothing to check
+
+
+@dataclass(frozen=True)
+class Options:
+    select: tuple = ("PG",)
+    ignore: tuple = ()
+    extra_keys: frozenset = frozenset()
+
+
+def decode(data: bytes) -> str:
+    """Decode Python source like the interpreter does (PEP 263 cookie, BOM, utf-8)."""
+    if b"\0" in data[:8192]:
+        raise ValueError("binary file (contains NUL bytes), not Python source")
+    try:
+        encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
+    except SyntaxError as e:
+        raise ValueError(f"cannot detect its encoding: {e}") from e
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as e:
+        raise ValueError(f"cannot decode it as {encoding}: {e}") from e
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def check_file(path: str, options: Options) -> FileResult:
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_BYTES:
+            return FileResult(path, error=f"file is too large to check ({size:,} bytes; "
+                                          f"the limit is {MAX_BYTES:,}): exclude it")
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        return FileResult(path, error=f"cannot read file: {e.strerror or e}")
+    return check_bytes(data, path, options)
+
+
+def check_bytes(data: bytes, path: str, options: Options) -> FileResult:
+    if not PREFILTER.search(data):
+        return FileResult(path, skipped=True)
+    try:
+        text = decode(data)
+    except ValueError as e:
+        return FileResult(path, error=str(e))
+    return check_source(text, path, options)
+
+
+def check_source(text: str, path: str, options: Options) -> FileResult:
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as e:
+        return FileResult(path, error=f"syntax error at {e.raw_line}:{e.raw_column + 1}: "
+                                      f"{e.message}")
+    except (RecursionError, MemoryError):
+        return FileResult(path, error="file is too deeply nested to parse")
+    except Exception as e:  # libcst raises a few other errors on odd input
+        return FileResult(path, error=f"cannot parse file: {e}")
+    try:
+        return _run_rules(module, text, path, options)
+    except RecursionError:
+        return FileResult(path, error="file is too deeply nested to analyse")
+
+
+def _run_rules(module: cst.Module, text: str, path: str, options: Options) -> FileResult:
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    ctx = build_context(module)
+    facts = analyze(ctx)
+    positions = None
+    line_starts: list[int] = []
+
+    def pos(node):
+        nonlocal positions
+        if positions is None:
+            positions = wrapper.resolve(PositionProvider)
+        return positions[node]
+
+    def offsets(node):
+        if not line_starts:
+            acc = 0
+            for ln in text.splitlines(keepends=True):
+                line_starts.append(acc)
+                acc += len(ln)
+            line_starts.append(acc)
+        r = pos(node)
+        return (line_starts[r.start.line - 1] + r.start.column,
+                line_starts[r.end.line - 1] + r.end.column)
+
+    def edit(node, new_text: str) -> Edit:
+        start, end = offsets(node)
+        return Edit(start, end, new_text)
+
+    rc = RuleContext(line=lambda n: pos(n).start.line, code=node_code, edit=edit,
+                     extra_keys=options.extra_keys)
+    result = FileResult(path)
+    noqa = None
+    for rule in all_rules():
+        if not codes.selected(rule.CODE, options.select, options.ignore):
+            continue
+        for rep in rule.check(facts, rc):
+            r = pos(rep.node)
+            if noqa is None:
+                noqa = _noqa_lines(text)
+            if _suppressed(noqa, r.start.line, rep.code):
+                continue
+            f = Finding(
+                code=rep.code, message=rep.message, severity=rep.severity, help=rep.help,
+                filename=path, line=r.start.line, column=r.start.column + 1,
+                end_line=r.end.line, end_column=r.end.column + 1, fix=rep.fix,
+            )
+            if rep.unless_read is not None:
+                result.pending.append(Pending(f, *rep.unless_read))
+            else:
+                result.findings.append(f)
+    return result
+
+
+def _noqa_lines(text: str) -> dict:
+    out: dict = {}
+    if "noqa" not in text.lower():
+        return out
+    for i, line in enumerate(text.splitlines(), 1):
+        if "#" not in line:
+            continue
+        m = _NOQA.search(line)
+        if m is not None:
+            c = m.group("codes")
+            out[i] = None if c is None else {x.upper() for x in re.split(r"[\s,]+", c) if x}
+    return out
+
+
+def _suppressed(noqa: dict, line: int, code: str) -> bool:
+    if line not in noqa:
+        return False
+    allowed = noqa[line]
+    return allowed is None or code in allowed
+
+
+def _check_chunk(args) -> list:
+    paths, options = args
+    return [check_file(p, options) for p in paths]
+
+
+def check_files(paths: list[str], options: Options, jobs: Optional[int] = None) -> list:
+    """Check files, in parallel processes when there are many; results in input order."""
+    jobs = jobs or os.cpu_count() or 1
+    if jobs <= 1 or len(paths) < PARALLEL_MIN_FILES:
+        return [check_file(p, options) for p in paths]
+    n = min(jobs, (len(paths) + PARALLEL_MIN_FILES // 2 - 1) // (PARALLEL_MIN_FILES // 2))
+    chunks = [paths[i::n * 4] for i in range(n * 4)]
+    by_path = {}
+    with ProcessPoolExecutor(max_workers=n) as pool:
+        for results in pool.map(_check_chunk, [(c, options) for c in chunks if c]):
+            for r in results:
+                by_path[r.path] = r
+    return [by_path[p] for p in paths]
+
+
+def resolve_pending(results: Iterable[FileResult], is_read) -> None:
+    """Keep a PG004 finding only when its key is not read as a group key anywhere."""
+    for r in results:
+        for p in r.pending:
+            if not is_read(p.key, p.finding.filename, p.cls):
+                r.findings.append(p.finding)
+        r.pending = []
+
+
+def with_filename(f: Finding, name: str) -> Finding:
+    return replace(f, filename=name)

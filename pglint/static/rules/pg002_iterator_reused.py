@@ -1,0 +1,55 @@
+"""PG002: a one-shot iterable (generator, parameters(), filter, map, chain) consumed twice."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from pglint.finding import Fix
+from pglint.static.rules import Report, RuleContext, short
+
+CODE = "PG002"
+
+
+def check(facts, rc: RuleContext):
+    seen = set()
+    for r in facts.reuses:
+        if id(r.second) in seen:
+            continue
+        seen.add(id(r.second))
+        it = r.it
+        binding = facts.bindings.get(it.id)
+        name = binding[1].value if binding is not None else None
+        what = (f"'{name}' ({short(it.desc)}, line {rc.line(it.node)})" if name
+                else f"{short(it.desc)} (line {rc.line(it.node)})")
+        if r.in_loop:
+            msg = (f"{what} is consumed inside a loop but created before it: "
+                   f"from the second iteration on this use sees nothing")
+        else:
+            msg = (f"{what} was already consumed at line {rc.line(r.first)}; "
+                   f"this second use sees nothing")
+        fix = _fix(facts, it, binding, rc)
+        target = f"{name} = list({short(it.desc, 40)})" if name else f"list({short(it.desc, 40)})"
+        yield Report(CODE, r.second, msg, help=f"materialize it once: {target}", fix=fix)
+
+
+def _fix(facts, it, binding, rc: RuleContext):
+    """``params = model.parameters()`` -> ``params = list(model.parameters())``.
+
+    Safe only when the iterator is bound once by a plain assignment and every read of
+    the name is a use that accepts a list (an optimizer, a for loop, sum(), list(),
+    clip_grad_norm_, filter/map/chain...).
+    """
+    if binding is None:
+        return None
+    assign, target = binding
+    if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
+        return None
+    if assign.targets[0].target is not target:
+        return None
+    uses = {id(node) for node, accepts_list in facts.uses.get(it.id, ()) if accepts_list}
+    refs = facts.refs.get(it.id, ())
+    if not refs or any(id(ref) not in uses for ref in refs):
+        return None
+    value = assign.value
+    return Fix(f"Materialize '{target.value}' with list(...)",
+               (rc.edit(value, f"list({rc.code(value)})"),), safe=True)

@@ -1,0 +1,70 @@
+"""PG003: the same parameters in two groups of one optimizer, or in two optimizers."""
+
+from __future__ import annotations
+
+from pglint.static.overlap import describe, overlap
+from pglint.static.rules import Report, RuleContext, optimizer_label, short
+
+CODE = "PG003"
+HELP = ("give each parameter to exactly one group of one optimizer; split with "
+        "complementary filters (cond / not cond) or sibling modules")
+
+
+def _why(a, b, ga, gb, rc: RuleContext) -> str:
+    if a.list_id is not None:
+        return f"'{short(rc.code(gb.node))}' is the same list"
+    sa, sb = describe(a), describe(b)
+    ta, tb = short(rc.code(ga.node), 50), short(rc.code(gb.node), 50)
+    if len(a.path) == len(b.path):
+        return f"'{tb}' selects parameters of '{sa}' that '{ta}' holds too"
+    inner, outer = (tb, ta) if len(b.path) > len(a.path) else (ta, tb)
+    return f"'{inner}' is part of '{outer}'"
+
+
+def _index(g, fallback: int) -> int:
+    return g.index if g.index is not None else fallback
+
+
+def check(facts, rc: RuleContext):
+    added = {id(ag.group): ag for ag in facts.add_groups}
+    for opt in facts.optimizers:
+        label = optimizer_label(opt, rc)
+        reported = False
+        for j, gj in enumerate(opt.groups):
+            for i in range(j):
+                gi = opt.groups[i]
+                hit = overlap(gi.params, gj.params)
+                if hit is None:
+                    continue
+                via = (f"the group added at line {rc.line(added[id(gj)].call)}"
+                       if id(gj) in added else f"group {_index(gj, j)}")
+                yield Report(
+                    CODE, gj.node,
+                    f"{via} of {label} repeats parameters of group {_index(gi, i)} "
+                    f"(line {rc.line(gi.node)}): "
+                    f"{_why(*hit, gi, gj, rc)}",
+                    help=HELP,
+                )
+                reported = True
+                break
+        if reported:
+            continue
+        for peer in facts.peers.get(opt.id, ()):
+            hit = None
+            for gi in peer.groups:
+                for gj in opt.groups:
+                    hit = overlap(gi.params, gj.params)
+                    if hit is not None:
+                        break
+                if hit is not None:
+                    break
+            if hit is None:
+                continue
+            yield Report(
+                CODE, gj.node,
+                f"{label} optimizes parameters that {optimizer_label(peer, rc)} already "
+                f"optimizes (line {rc.line(peer.node)}): {_why(*hit, gi, gj, rc)}; "
+                f"they are updated twice per step",
+                help=HELP,
+            )
+            break

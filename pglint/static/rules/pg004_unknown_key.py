@@ -1,0 +1,39 @@
+"""PG004: a group key the optimizer never reads."""
+
+from __future__ import annotations
+
+from pglint import hyperparams
+from pglint.finding import Fix
+from pglint.static.rules import Report, RuleContext
+
+CODE = "PG004"
+
+
+def check(facts, rc: RuleContext):
+    seen = set()
+    readable_always = hyperparams.always_readable() | rc.extra_keys
+    for d, opt in facts.dicts_to_optimizer:
+        keys = opt.cls.keys
+        if keys is None or (id(d.node), opt.cls) in seen:
+            continue
+        seen.add((id(d.node), opt.cls))
+        for key, entry in d.keys.items():
+            if key in keys or key in readable_always:
+                continue
+            if "params" not in d.keys and hyperparams.did_you_mean(key, ["params"]):
+                continue  # PG001 reports the missing 'params'
+            guess = hyperparams.did_you_mean(key, keys)
+            if guess is not None:
+                msg = f"group key '{key}' is never read by {opt.cls.name}; did you mean '{guess}'?"
+                help_ = (f"rename it to '{guess}': as written the optimizer's default "
+                         f"{guess} applies to this group")
+                fix = Fix(f"Rename '{key}' to '{guess}'",
+                          (rc.edit(entry.key_node, rc.code(entry.key_node).replace(key, guess, 1)),),
+                          safe=False)
+            else:
+                msg = f"group key '{key}' is never read by {opt.cls.name} nor by this project"
+                help_ = (f"remove it, or if another package reads it, allow it: "
+                         f"extra-keys = [\"{key}\"] under [tool.pglint]")
+                fix = None
+            yield Report(CODE, entry.key_node, msg, help=help_, fix=fix,
+                         unless_read=(key, opt.cls.file_class))

@@ -1,0 +1,246 @@
+"""Abstract values of the shared dataflow layer.
+
+The interpreter in ``dataflow.py`` evaluates expressions to these values.  They say
+only what can be proved: anything else is ``UNKNOWN``, and rules stay silent on it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Optional, Union
+
+import libcst as cst
+
+_ids = itertools.count(1)
+
+
+def new_id() -> int:
+    return next(_ids)
+
+
+class _Unknown:
+    _inst = None
+
+    def __new__(cls):
+        if cls._inst is None:
+            cls._inst = super().__new__(cls)
+        return cls._inst
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+
+# ---------------------------------------------------------------- parameter sets
+# A filter is a conjunction of literals.  A literal is (expr_text, polarity) for an
+# opaque condition or (expr_text, (lo, hi)) for an integer interval on expr_text
+# (``p.dim() >= 2`` -> ("$p.dim()", (2, inf))).
+Literal = tuple  # (str, bool) | (str, tuple[float, float])
+Filter = frozenset  # frozenset[Literal]
+
+WILDCARD = None  # a path segment that is not a constant (model.layers[i])
+
+
+@dataclass(frozen=True)
+class Root:
+    """A binding of a name: two paths compare only when their roots are the same binding."""
+
+    name: str
+    version: int
+
+
+@dataclass(frozen=True)
+class Atom:
+    """A set of parameters: everything under a module path, optionally filtered.
+
+    ``leaf``: the path denotes one tensor (``model.head.weight`` in a list literal).
+    ``recursive``: False for ``parameters(recurse=False)``.
+    ``list_id``: a list variable built by the user (``decay = []; decay.append(p)``):
+    two atoms with the same list_id are the same set; nothing else is known of it.
+    """
+
+    root: Optional[Root] = None
+    path: tuple = ()
+    filter: Filter = frozenset()
+    recursive: bool = True
+    leaf: bool = False
+    list_id: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class ParamSet:
+    """The parameters an expression denotes; ``atoms is None`` means unknown contents."""
+
+    atoms: Optional[tuple] = None
+    node: Optional[cst.CSTNode] = None
+
+    @property
+    def known(self) -> bool:
+        return self.atoms is not None
+
+
+UNKNOWN_PARAMS = ParamSet(None)
+
+
+def union(*sets: ParamSet, node=None) -> ParamSet:
+    if any(not s.known for s in sets):
+        return ParamSet(None, node)
+    return ParamSet(tuple(a for s in sets for a in s.atoms), node)
+
+
+# ---------------------------------------------------------------- values
+@dataclass(eq=False)
+class PathValue:
+    """A module access path: ``model``, ``model.backbone``, ``model.layer4[2]``."""
+
+    root: Root
+    path: tuple = ()
+    node: Optional[cst.CSTNode] = None
+
+
+@dataclass(eq=False)
+class OneShot:
+    """A one-shot iterable: a generator, ``model.parameters()``, ``filter(...)``, a genexp.
+
+    ``inner``: one-shot iterables it draws from (consuming this consumes them).
+    ``loop_depth``: how many loops enclose its creation (see dataflow's loop rule).
+    """
+
+    node: cst.CSTNode
+    desc: str  # the user's spelling: "model.parameters()"
+    params: ParamSet = UNKNOWN_PARAMS
+    inner: tuple = ()
+    loop_depth: int = 0
+    id: int = field(default_factory=new_id)
+
+
+@dataclass(eq=False)
+class Materialized:
+    """A list/tuple of parameters (``list(model.parameters())``, a list comprehension)."""
+
+    params: ParamSet
+    node: Optional[cst.CSTNode] = None
+
+
+@dataclass(eq=False)
+class SetValue:
+    """A ``set`` (literal, comprehension, ``set(...)``): unordered."""
+
+    node: cst.CSTNode
+
+
+@dataclass(eq=False)
+class KeyEntry:
+    key_node: cst.CSTNode  # the key expression (or the keyword's name in dict(...))
+    value_node: cst.CSTNode
+    value: Any
+
+
+@dataclass(eq=False)
+class GroupDict:
+    """A dict literal or ``dict(...)`` call: a parameter group candidate.
+
+    ``open``: keys may exist that pglint cannot see (``**base``, ``.update(...)``).
+    ``template``: built by a comprehension (one syntax node, many runtime dicts).
+    ``passed``: it reached an optimizer, which turned its 'params' into a list.
+    """
+
+    node: cst.CSTNode
+    keys: dict = field(default_factory=dict)  # str -> KeyEntry
+    open: bool = False
+    template: bool = False
+    passed: bool = False
+    id: int = field(default_factory=new_id)
+
+
+@dataclass(eq=False)
+class ListObj:
+    """A list or tuple the user builds; ``open``: elements pglint cannot see.
+
+    ``tensors``: filled with ``append``/``extend`` of values pglint does not follow
+    (``decay.append(p)``): known only by identity.
+    """
+
+    node: Optional[cst.CSTNode]
+    elements: list = field(default_factory=list)
+    open: bool = False
+    id: int = field(default_factory=new_id)
+    tensors: bool = False
+
+
+@dataclass(eq=False)
+class ElementOf:
+    """The loop variable of ``for g in groups`` (any element of a ListObj)."""
+
+    source: ListObj
+
+
+@dataclass(eq=False)
+class Union_:
+    """One of several values (``g["params"]`` over every group of a list)."""
+
+    members: tuple
+
+
+@dataclass(eq=False)
+class Const:
+    """A literal value (number, string, bool, None, tuple of those)."""
+
+    value: Any
+    node: cst.CSTNode
+
+
+@dataclass(frozen=True)
+class OptClass:
+    """What pglint knows of an optimizer class.
+
+    kind: 'torch' (torch.optim.X), 'custom' (an Optimizer subclass in this file),
+    'third' (another package's optimizer: keys unknown).
+    keys: the group keys it reads (None = unknown: PG004/PG005 stay silent).
+    """
+
+    name: str
+    kind: str
+    keys: Optional[frozenset] = None
+    defaults: tuple = ()  # ((key, value), ...) for literal defaults
+    file_class: Optional[str] = None  # for 'custom': the class name in this file
+
+    @property
+    def defaults_dict(self) -> dict:
+        return dict(self.defaults)
+
+
+@dataclass(eq=False)
+class ClassRef:
+    """A reference to an optimizer class (``opt_cls = torch.optim.AdamW``)."""
+
+    cls: OptClass
+
+
+@dataclass(eq=False)
+class Group:
+    """One parameter group of an optimizer as the source builds it."""
+
+    params: ParamSet
+    dict: Optional[GroupDict] = None  # None for a bare top-level parameter list
+    node: Optional[cst.CSTNode] = None  # the 'params' value (or the top-level argument)
+    index: Optional[int] = None  # position in the list given to the constructor
+
+
+@dataclass(eq=False)
+class OptimizerValue:
+    node: cst.Call
+    cls: OptClass
+    groups: list  # list[Group]; groups_known False when the list is partly unknown
+    groups_known: bool
+    name: Optional[str] = None  # the variable it was first bound to
+    kwargs: dict = field(default_factory=dict)  # ctor keyword -> value (Const/...)
+    id: int = field(default_factory=new_id)
+
+
+Value = Union[
+    _Unknown, PathValue, OneShot, Materialized, SetValue, GroupDict, ListObj, ElementOf,
+    Union_, Const, ClassRef, OptimizerValue,
+]
