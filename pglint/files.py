@@ -75,9 +75,19 @@ def python_files(directory: Path, root: Path, exclude: list[str]) -> list[Path]:
     if found is None:
         found = _walk(directory)
     out = []
+    skip_cache: dict = {}
     for f in found:
-        rel_dir = _rel(f, directory)
-        if any(_skip_dir(f.parent, part) for part in rel_dir.split("/")[:-1]):
+        parts = _rel(f, directory).split("/")[:-1]
+        d, skip = directory, False
+        for part in parts:
+            key = (d, part)
+            if key not in skip_cache:
+                skip_cache[key] = _skip_dir(d, part)
+            if skip_cache[key]:
+                skip = True
+                break
+            d = d / part
+        if skip:
             continue
         if excluded(_rel(f, root), exclude):
             continue

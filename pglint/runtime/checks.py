@@ -211,32 +211,51 @@ def _is_dtensor(t: Any) -> bool:
 
 def check_stale_parameters(ctx: Context) -> list[Finding]:
     """PG102: a tensor in an optimizer that is not a parameter of the model."""
-    model_order = list(ctx.params)
+    # model parameters no optimizer holds: what replaced the stale tensors, if anything
+    orphans = [k for k in ctx.params if not ctx.in_optimizer(ctx.params[k])]
+    claimed: set[int] = set()
     out = []
     for ov in ctx.optimizers:
-        flat = 0
         for gv in ov.groups:
-            shown, twins, sharded = [], [], False
-            for pos, t in enumerate(gv.params):
-                if id(t) in ctx.params:
-                    continue
-                twin = None  # the model parameter that replaced it: same name, else same place
-                if gv.names is not None and pos < len(gv.names):
-                    hit = ctx.resolve_name(str(gv.names[pos]))
-                    if hit is not None and not ctx.in_optimizer(hit[1]):
-                        twin = hit[0]
-                elif flat + pos < len(model_order):
-                    # optimizers are usually built from model.parameters(): same position
-                    q = ctx.params[model_order[flat + pos]]
-                    if not ctx.in_optimizer(q) and shape_of(q) == shape_of(t):
-                        twin = ctx.names[model_order[flat + pos]][0]
-                shown.append(twin if twin is not None else ctx.display(t, gv, pos))
-                twins.append(twin)
-                if twin is not None and _is_dtensor(ctx.by_name[twin]) and not _is_dtensor(t):
-                    sharded = True
-            flat += len(gv.params)
-            if shown:
-                out.append(_stale_finding(gv, shown, twins, sharded))
+            stale = [(pos, t) for pos, t in enumerate(gv.params) if id(t) not in ctx.params]
+            if not stale:
+                continue
+            twins = _twins(ctx, gv, stale, orphans, claimed)
+            shown = [tw if tw is not None else ctx.display(t, gv, pos)
+                     for (pos, t), tw in zip(stale, twins)]
+            sharded = any(tw is not None and _is_dtensor(ctx.by_name[tw]) and not _is_dtensor(t)
+                          for (_, t), tw in zip(stale, twins))
+            out.append(_stale_finding(gv, shown, twins, sharded))
+    return out
+
+
+def _twins(ctx: Context, gv: GroupView, stale: list, orphans: list[int],
+           claimed: set[int]) -> list[str | None]:
+    """The model parameter that replaced each stale tensor, when it can be told.
+
+    By ``param_names`` when the group has them; otherwise by order and shape: groups are
+    built by filtering ``model.parameters()`` in order, so the stale tensors of a group
+    match, in order, a subsequence of the unoptimized model parameters of the same shapes.
+    """
+    out: list[str | None] = []
+    if gv.names is not None:
+        for pos, _t in stale:
+            hit = ctx.resolve_name(str(gv.names[pos])) if pos < len(gv.names) else None
+            ok = hit is not None and not ctx.in_optimizer(hit[1])
+            out.append(hit[0] if ok else None)
+        return out
+    i = 0
+    for _pos, t in stale:
+        want = shape_of(t)
+        while i < len(orphans) and (orphans[i] in claimed
+                                    or shape_of(ctx.params[orphans[i]]) != want):
+            i += 1
+        if i < len(orphans):
+            claimed.add(orphans[i])
+            out.append(ctx.names[orphans[i]][0])
+            i += 1
+        else:
+            out.append(None)
     return out
 
 

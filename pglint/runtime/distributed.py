@@ -1,7 +1,8 @@
 """``check_ranks``: do all ranks hold the same parameter groups with the same settings?
 
 Every rank sends a small digest (per group: tensor count, a hash of the parameter
-names, the hyperparameters) with ``all_gather_object`` over gloo; only when names
+names, the hyperparameters) to every other over gloo (a pickle in a uint8 tensor, as
+``all_gather_object`` does, minus its need for numpy); only when names
 disagree is a second gather of the names themselves made, so the common case moves a
 few hundred bytes per rank.  A ``monitored_barrier`` with ``timeout`` comes first, so a
 rank that never arrives raises an error naming it instead of hanging the job.
@@ -13,9 +14,11 @@ Findings use the proposed code PG109 (rank-mismatch, error), not yet in
 from __future__ import annotations
 
 import hashlib
+import pickle
 from datetime import timedelta
 from typing import Any
 
+import torch
 import torch.distributed as dist
 
 from pglint import hyperparams
@@ -80,6 +83,21 @@ def _gloo_group(group: Any, timeout: float) -> Any:
     return _gloo_groups[timeout]
 
 
+def _all_gather(obj: Any, pg: Any) -> list[Any]:
+    """``all_gather_object`` without numpy (torch's own needs it to decode the bytes)."""
+    data = pickle.dumps(obj)
+    payload = torch.frombuffer(bytearray(data), dtype=torch.uint8)
+    world = dist.get_world_size(pg)
+    sizes = [torch.zeros(1, dtype=torch.int64) for _ in range(world)]
+    dist.all_gather(sizes, torch.tensor([len(data)], dtype=torch.int64), group=pg)
+    longest = max(int(n.item()) for n in sizes)
+    padded = torch.zeros(longest, dtype=torch.uint8)
+    padded[: len(data)] = payload
+    bufs = [torch.empty(longest, dtype=torch.uint8) for _ in range(world)]
+    dist.all_gather(bufs, padded, group=pg)
+    return [pickle.loads(bytes(b[: int(n.item())].tolist())) for b, n in zip(bufs, sizes)]
+
+
 def _ranks(rs: list[int]) -> str:
     return ("rank " if len(rs) == 1 else "ranks ") + ", ".join(str(r) for r in rs)
 
@@ -114,9 +132,7 @@ def check_ranks(optimizers: Any, model: Any = None, *, timeout: float = 60.0,
     dist.monitored_barrier(group=pg, timeout=timedelta(seconds=timeout), wait_all_ranks=True)
     light = [{**o, "groups": [{k: v for k, v in g.items() if k != "names"} for g in o["groups"]]}
              for o in mine]
-    world = dist.get_world_size(pg)
-    gathered: list[Any] = [None] * world
-    dist.all_gather_object(gathered, light, group=pg)
+    gathered = _all_gather(light, pg)
 
     out: list[Finding] = []
     help_ = "every rank must build the same groups with the same settings"
@@ -150,10 +166,8 @@ def check_ranks(optimizers: Any, model: Any = None, *, timeout: float = 60.0,
                     out.append(_finding(f"{key!r} in {label} differs across ranks: "
                                         f"{_spread(vals)}", (label,), help_))
     if need_names:  # every rank saw the same digests, so every rank makes this call
-        names_in: list[Any] = [None] * world
-        dist.all_gather_object(
-            names_in, {f"{oi}/{gi}": mine[oi]["groups"][gi]["names"] for oi, gi in need_names},
-            group=pg)
+        names_in = _all_gather(
+            {f"{oi}/{gi}": mine[oi]["groups"][gi]["names"] for oi, gi in need_names}, pg)
         for oi, gi in need_names:
             per_rank = [n[f"{oi}/{gi}"] for n in names_in]
             label = gathered[0][oi]["groups"][gi]["label"]

@@ -745,6 +745,10 @@ class Interpreter:
         return d
 
     def ev_List(self, node):
+        if node.elements:
+            v = literal(node)
+            if v is not UNKNOWN:  # (0.9, 0.999), [0.1, 0.01]: a literal value
+                return Const(v, node)
         elems, open_ = [], False
         for el in node.elements:
             if isinstance(el, cst.StarredElement):
@@ -848,11 +852,11 @@ class Interpreter:
             n, p = (e.value for e in target.elements)
             if not (isinstance(n, cst.Name) and isinstance(p, cst.Name)):
                 return UNKNOWN_PARAMS
-            rename = {n.value: "$n", p.value: "$p"}
+            rename = {n.value: "__pg_n", p.value: "__pg_p"}
             if not (isinstance(elt, cst.Name) and elt.value == p.value):
                 return UNKNOWN_PARAMS
         elif not named and isinstance(target, cst.Name):
-            rename = {target.value: "$p"}
+            rename = {target.value: "__pg_p"}
             if not (isinstance(elt, cst.Name) and elt.value == target.value):
                 return UNKNOWN_PARAMS
         else:
@@ -1077,7 +1081,7 @@ class Interpreter:
             names = [p.name.value for p in lam.params.params]
             named = isinstance(args[1], OneShot) and args[1].desc.endswith("named_parameters()")
             if src.known and len(names) == 1 and not named:
-                params = self.filtered(src, [lam.body], {names[0]: "$p"})
+                params = self.filtered(src, [lam.body], {names[0]: "__pg_p"})
         elif last == "iter" and len(args) == 1:
             params = self.params_of(args[0])
         return OneShot(node, code(node), params, inner, self.loop_depth)

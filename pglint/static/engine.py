@@ -112,6 +112,9 @@ def check_source(text: str, path: str, options: Options) -> FileResult:
         return _run_rules(module, text, path, options)
     except RecursionError:
         return FileResult(path, error="file is too deeply nested to analyse")
+    except Exception as e:  # never let one file take the run down
+        return FileResult(path, error=f"internal error while checking it ({type(e).__name__}: "
+                                      f"{e}); please report this with the file")
 
 
 def _run_rules(module: cst.Module, text: str, path: str, options: Options) -> FileResult:

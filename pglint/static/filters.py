@@ -34,8 +34,8 @@ class _Rename(cst.CSTTransformer):
 
 
 _NDIM = [
-    (re.compile(r"len\(([\w$.]+)\.(?:shape|size\(\))\)"), r"\1.dim()"),
-    (re.compile(r"([\w$.]+)\.(?:ndim|ndimension\(\))(?![\w(])"), r"\1.dim()"),
+    (re.compile(r"len\(([\w.]+)\.(?:shape|size\(\))\)"), r"\1.dim()"),
+    (re.compile(r"([\w.]+)\.(?:ndim|ndimension\(\))(?![\w(])"), r"\1.dim()"),
 ]
 
 

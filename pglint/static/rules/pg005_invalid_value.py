@@ -21,7 +21,7 @@ def check(facts, rc: RuleContext):
                 continue
             problem = hyperparams.check_value(key, entry.value.value, keys)
             if problem is not None:
-                yield Report(CODE, entry.value_node, f"{problem} in a group of {opt.cls.name}",
+                yield Report(CODE, entry.value_node, f"{problem}; {opt.cls.name} never validates group values",
                              help=_HELP.get(key, "torch validates constructor arguments only; "
                                                  "fix the value"))
         nesterov = d.keys.get("nesterov")
@@ -32,7 +32,7 @@ def check(facts, rc: RuleContext):
             continue
         problem = hyperparams.check_nesterov(effective, keys)
         if problem is not None:
-            yield Report(CODE, nesterov.value_node, f"{problem} in this group of {opt.cls.name}",
+            yield Report(CODE, nesterov.value_node, f"{problem}; {opt.cls.name} never validates group values",
                          help="set momentum > 0 and dampening=0 in the group, or drop nesterov")
 
 
