@@ -102,8 +102,7 @@ def check_source(text: str, path: str, options: Options) -> FileResult:
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as e:
-        return FileResult(path, error=f"syntax error at {e.raw_line}:{e.raw_column + 1}: "
-                                      f"{e.message}")
+        return FileResult(path, error=_syntax_error(text, path, e))
     except (RecursionError, MemoryError):
         return FileResult(path, error="file is too deeply nested to parse")
     except Exception as e:  # libcst raises a few other errors on odd input
@@ -115,6 +114,17 @@ def check_source(text: str, path: str, options: Options) -> FileResult:
     except Exception as e:  # never let one file take the run down
         return FileResult(path, error=f"internal error while checking it ({type(e).__name__}: "
                                       f"{e}); please report this with the file")
+
+
+def _syntax_error(text: str, path: str, e: cst.ParserSyntaxError) -> str:
+    """Python's own wording and position for the error (only computed on failure)."""
+    try:
+        compile(text, path, "exec", flags=0x400, dont_inherit=True)  # PyCF_ONLY_AST
+    except SyntaxError as py:
+        return f"syntax error at {py.lineno}:{py.offset or 1}: {py.msg}"
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return f"syntax error at {e.raw_line}:{e.raw_column + 1}: {e.message}"
 
 
 def _run_rules(module: cst.Module, text: str, path: str, options: Options) -> FileResult:

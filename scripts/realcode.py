@@ -1,0 +1,301 @@
+"""Run pglint over real code: a few PyPI packages that build optimizers.
+
+    python scripts/realcode.py                       # timm transformers lightning diffusers accelerate peft
+    python scripts/realcode.py --packages timm,peft  # another set
+    python scripts/realcode.py --refresh             # download and unpack again (newest versions)
+    python scripts/realcode.py --dir /path/to/torch  # also check a source tree as it is
+
+Each package's newest wheel is fetched with
+``pip download --no-deps --only-binary=:all: -d .realcode/dl NAME`` (nothing is pinned; the
+versions used are printed) and unpacked into ``.realcode/src/NAME``; both steps are skipped
+when already done, unless ``--refresh``.  Then ``python -m pglint check --output-format json``
+runs once per package, and the script prints a table (python files, files pglint checked,
+findings per code, seconds), every finding as ``path:line:col: CODE message``, and a total.
+
+An unpacked wheel is made its own project root for pglint (an empty ``pyproject.toml`` is
+written next to the package), and git is kept from seeing the enclosing repository (in which
+``.realcode/`` is git-ignored, so pglint's discovery would otherwise find no files at all).
+
+Exit status: 0 = report printed (findings are expected: this is a report, not a gate);
+2 = pglint itself failed: it exited 2 with a traceback, died, printed no valid JSON, or
+reported a file as "cannot be checked" that CPython compiles fine (a file with a genuine
+syntax error is listed but is not a failure); 1 = a package could not be fetched or unpacked.
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PACKAGES = ("timm", "transformers", "lightning", "diffusers", "accelerate", "peft")
+MARKER = ".realcode-wheel"  # in an unpacked tree: the wheel it came from
+ROOT_MARKER_TEXT = ("# Written by scripts/realcode.py: makes this unpacked wheel its own\n"
+                    "# project root for pglint (configuration, PG004 key scan).\n")
+_ERROR_LINE = re.compile(r"^pglint: error: (?P<path>.+?\.pyi?): (?P<reason>.+)$")
+_CHECKED = re.compile(r"\((\d+) files? checked in")
+_SKIP_DIRS = {"__pycache__", ".git"}
+
+
+def _norm(name: str) -> str:
+    """PEP 503 normalisation, as wheel file names use it (with '_')."""
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def _req_name(spec: str) -> str:
+    """'timm', 'timm==1.0' or 'timm[extra]' -> 'timm'."""
+    return re.split(r"[\s<>=!~;\[@]", spec.strip(), maxsplit=1)[0]
+
+
+@dataclass
+class Source:
+    label: str
+    path: Path
+    version: str = "-"
+    files: int = 0
+    checked: Optional[int] = None
+    findings: list = field(default_factory=list)
+    seconds: float = 0.0
+    unchecked: list = field(default_factory=list)  # (path, reason, genuine syntax error?)
+    crash: Optional[str] = None
+    problem: Optional[str] = None  # fetch/unpack failed: not checked
+
+
+# --------------------------------------------------------------------------- fetching
+
+def _wheels(dl: Path, name: str) -> list[Path]:
+    want = _norm(name)
+    return [w for w in dl.glob("*.whl") if _norm(w.name.split("-", 1)[0]) == want]
+
+
+def _version_of(wheel_name: str) -> str:
+    parts = wheel_name[:-len(".whl")].split("-")
+    return parts[1] if len(parts) >= 2 else "?"
+
+
+def fetch(spec: str, work: Path, refresh: bool) -> Source:
+    name = _req_name(spec)
+    dl, src = work / "dl", work / "src" / name
+    source = Source(name, src)
+    marker = src / MARKER
+    if refresh:
+        for w in _wheels(dl, name) if dl.is_dir() else []:
+            w.unlink()
+        shutil.rmtree(src, ignore_errors=True)
+    if marker.is_file():
+        source.version = _version_of(marker.read_text(encoding="utf-8").strip())
+        return source
+    dl.mkdir(parents=True, exist_ok=True)
+    wheels = _wheels(dl, name)
+    if not wheels:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+               "--disable-pip-version-check", "--quiet", "-d", str(dl), spec]
+        print(f"fetching {spec} ...", file=sys.stderr, flush=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        wheels = _wheels(dl, name)
+        if proc.returncode != 0 or not wheels:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+            source.problem = "pip download failed: " + " | ".join(tail)
+            return source
+    wheel = max(wheels, key=lambda w: w.stat().st_mtime)
+    tmp = src.parent / f".{name}.unpacking"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        with zipfile.ZipFile(wheel) as z:
+            z.extractall(tmp)
+    except (zipfile.BadZipFile, OSError) as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        source.problem = f"cannot unpack {wheel.name}: {e}"
+        return source
+    if not (tmp / "pyproject.toml").exists():
+        (tmp / "pyproject.toml").write_text(ROOT_MARKER_TEXT, encoding="utf-8")
+    (tmp / MARKER).write_text(wheel.name + "\n", encoding="utf-8")
+    shutil.rmtree(src, ignore_errors=True)
+    tmp.rename(src)
+    source.version = _version_of(wheel.name)
+    return source
+
+
+# --------------------------------------------------------------------------- checking
+
+def count_python_files(path: Path) -> int:
+    n = 0
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS]
+        n += sum(1 for f in filenames if f.endswith(".py"))
+    return n
+
+
+def _genuine_syntax_error(path: Path) -> bool:
+    """Does CPython itself refuse to compile the file?"""
+    try:
+        compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return True
+    except (OSError, RecursionError, MemoryError):
+        return False
+    return False
+
+
+def check(source: Source, jobs: int, timeout: float, work: Path) -> None:
+    source.files = count_python_files(source.path)
+    cmd = [sys.executable, "-m", "pglint", "check", "--output-format", "json",
+           "--jobs", str(jobs), str(source.path)]
+    env = dict(os.environ)
+    # pglint asks git which files are ignored; the unpacked wheels live in a git-ignored
+    # folder of this repository, so keep git from finding the repository above them
+    env["GIT_CEILING_DIRECTORIES"] = os.pathsep.join(
+        filter(None, [str((work / "src").resolve()), env.get("GIT_CEILING_DIRECTORIES")]))
+    started = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        source.seconds = time.perf_counter() - started
+        source.crash = f"pglint did not finish within {timeout:.0f}s"
+        return
+    source.seconds = time.perf_counter() - started
+    stderr = proc.stderr or ""
+    m = _CHECKED.search(stderr)
+    source.checked = int(m.group(1)) if m else None
+    for line in stderr.splitlines():
+        e = _ERROR_LINE.match(line)
+        if e is None:
+            continue
+        p = Path(e.group("path"))
+        full = p if p.is_absolute() else ROOT / p
+        source.unchecked.append((e.group("path"), e.group("reason"),
+                                 _genuine_syntax_error(full)))
+    try:
+        data = json.loads(proc.stdout) if proc.stdout.strip() else None
+    except json.JSONDecodeError:
+        data = None
+    if isinstance(data, list):
+        source.findings = data
+    if "Traceback (most recent call last)" in stderr:
+        source.crash = f"pglint exited {proc.returncode} with a traceback:\n{stderr.strip()}"
+    elif proc.returncode not in (0, 1, 2):
+        source.crash = f"pglint exited {proc.returncode}:\n{stderr.strip()}"
+    elif data is None or not isinstance(data, list):
+        source.crash = (f"pglint exited {proc.returncode} without a JSON list on stdout:\n"
+                        f"{stderr.strip() or proc.stdout[:2000]}")
+    elif any(not genuine for _, _, genuine in source.unchecked):
+        bad = [f"{p}: {r}" for p, r, genuine in source.unchecked if not genuine]
+        source.crash = "pglint could not check files CPython compiles:\n" + "\n".join(bad)
+    elif proc.returncode == 2 and not source.unchecked:
+        source.crash = f"pglint exited 2:\n{stderr.strip()}"
+
+
+# --------------------------------------------------------------------------- report
+
+def _codes(findings: list) -> str:
+    c = Counter(f.get("code", "?") for f in findings)
+    return ", ".join(f"{k}: {v}" for k, v in sorted(c.items())) or "-"
+
+
+def report(sources: list[Source], total_seconds: float, jobs: int) -> None:
+    print(f"pglint on real code (python {sys.version.split()[0]}, --jobs {jobs})")
+    w = max([7] + [len(s.label) for s in sources])
+    print(f"{'package':{w}}  {'version':12} {'files':>6} {'checked':>7} {'findings':>8}  "
+          f"{'seconds':>7}  codes")
+    for s in sources:
+        if s.problem:
+            print(f"{s.label:{w}}  {s.version:12} {'-':>6} {'-':>7} {'-':>8}  {'-':>7}  "
+                  f"NOT CHECKED: {s.problem}")
+            continue
+        checked = "?" if s.checked is None else str(s.checked)
+        note = "  CRASH" if s.crash else ""
+        print(f"{s.label:{w}}  {s.version:12} {s.files:6d} {checked:>7} {len(s.findings):8d}  "
+              f"{s.seconds:7.2f}  {_codes(s.findings)}{note}")
+    for s in sources:
+        if s.checked is not None and not s.problem and s.checked + len(s.unchecked) != s.files:
+            print(f"note: {s.label}: {s.files} python files, but pglint checked "
+                  f"{s.checked} and could not check {len(s.unchecked)}")
+    findings = [f for s in sources for f in s.findings]
+    print()
+    print(f"== findings ({len(findings)}) ==")
+    for f in findings:
+        print(f"{f.get('filename')}:{f.get('line')}:{f.get('column')}: "
+              f"{f.get('code')} {f.get('message')}")
+    unchecked = [(s.label, *u) for s in sources for u in s.unchecked]
+    if unchecked:
+        print()
+        print(f"== files pglint could not check ({len(unchecked)}) ==")
+        for label, path, reason, genuine in unchecked:
+            verdict = "genuine syntax error" if genuine else "PGLINT FAILURE (CPython compiles it)"
+            print(f"{path}: {reason}  [{verdict}]")
+    crashed = [s for s in sources if s.crash]
+    if crashed:
+        print()
+        print(f"== pglint failures ({len(crashed)}) ==")
+        for s in crashed:
+            print(f"-- {s.label}: {s.crash}")
+    checked = [s for s in sources if not s.problem]
+    print()
+    print(f"total: {len(checked)} package(s), {sum(s.files for s in checked)} python files, "
+          f"{len(findings)} finding(s) ({_codes(findings)}), "
+          f"{sum(s.seconds for s in checked):.2f}s in pglint, {total_seconds:.2f}s in all"
+          + (f"; {len(crashed)} pglint failure(s)" if crashed else "")
+          + (f"; {len(sources) - len(checked)} not checked" if len(checked) < len(sources)
+             else ""))
+
+
+def _split(values: Optional[list]) -> list[str]:
+    return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description="Run pglint over a few real PyPI packages.")
+    p.add_argument("--packages", nargs="+", metavar="NAME",
+                   help=f"packages to fetch, space or comma separated "
+                        f"(default: {' '.join(DEFAULT_PACKAGES)})")
+    p.add_argument("--dir", action="append", default=[], metavar="PATH",
+                   help="also check this source tree as it is (no download); repeatable")
+    p.add_argument("--refresh", action="store_true", help="download and unpack again")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                   help="pglint worker processes (default: cores)")
+    p.add_argument("--timeout", type=float, default=1800.0,
+                   help="seconds pglint may take per package (default 1800)")
+    p.add_argument("--workdir", type=Path, default=ROOT / ".realcode",
+                   help="where wheels and sources go (default: .realcode/)")
+    return p
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    started = time.perf_counter()
+    work = args.workdir.resolve()
+    packages = _split(args.packages) if args.packages else (
+        [] if args.dir else list(DEFAULT_PACKAGES))
+    sources = [fetch(spec, work, args.refresh) for spec in packages]
+    for d in args.dir:
+        path = Path(d).resolve()
+        s = Source(path.name, path)
+        if not path.is_dir():
+            s.problem = "no such directory"
+        sources.append(s)
+    for s in sources:
+        if s.problem is None:
+            check(s, args.jobs, args.timeout, work)
+    report(sources, time.perf_counter() - started, args.jobs)
+    if any(s.crash for s in sources):
+        return 2
+    if any(s.problem for s in sources):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
