@@ -29,7 +29,7 @@ CODES: dict[str, Code] = {
     c.code: c
     for c in (
         Code("PG001", "group-missing-params", "error", "static",
-             "a parameter group dict without a 'params' key"),
+             "a parameter group dict without a 'params' key", fix="unsafe"),
         Code("PG002", "one-shot-iterable-reused", "error", "static",
              "a generator or iterator of parameters consumed twice; the second use sees nothing",
              fix="safe"),

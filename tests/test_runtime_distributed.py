@@ -15,8 +15,8 @@ torch = pytest.importorskip("torch")
 dist = pytest.importorskip("torch.distributed")
 nn = torch.nn
 
-from pglint import audit  # noqa: E402
-from pglint.runtime.distributed import RANK_MISMATCH, check_ranks, digest  # noqa: E402
+from pglint import audit
+from pglint.runtime.distributed import RANK_MISMATCH, check_ranks, digest
 
 pytestmark = pytest.mark.skipif(not dist.is_available() or not dist.is_gloo_available(),
                                 reason="torch built without gloo")
@@ -67,6 +67,7 @@ def test_ddp_wrapped_model_is_clean_and_named_without_prefix(process_group):
     assert f.code == "PG101" and f.subject == ("1.weight", "1.bias", "3.weight", "3.bias")
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_torch_compile_wrapper_is_clean_and_named_without_prefix():
     model = make_model()
     opt = torch.optim.AdamW(no_decay_groups(model))
@@ -136,7 +137,7 @@ def test_check_ranks_single_rank(process_group):
 
 
 RANK_SCRIPT = """
-import sys, json
+import json, os, sys
 import torch, torch.distributed as dist
 from torch import nn
 from pglint.runtime.distributed import check_ranks
@@ -155,6 +156,7 @@ findings = check_ranks(opt, model, timeout=30)
 with open(out, "w") as f:
     json.dump([[x.code, x.severity, x.message, list(x.subject)] for x in findings], f)
 dist.destroy_process_group()
+os._exit(0)  # skip interpreter teardown: seconds on a small machine
 """
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pglint.integrations._common import AuditHook
 
-__all__ = ["PglintTrainerAudit", "PglintTrainerCallback"]
+__all__ = ["PglintTrainerAudit"]  # and PglintTrainerCallback, built on first access
 
 
 class PglintTrainerAudit(AuditHook):

@@ -17,7 +17,7 @@ from typing import Any
 
 from pglint.integrations._common import AuditHook
 
-__all__ = ["PglintAudit", "PglintCallback"]
+__all__ = ["PglintAudit"]  # and PglintCallback, built on first access
 
 
 class PglintAudit(AuditHook):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["audit", "assert_audit", "AuditReport", "AuditError"]
+__all__ = ["AuditError", "AuditReport", "assert_audit", "audit"]
 
 
 def __getattr__(name: str) -> Any:

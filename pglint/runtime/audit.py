@@ -23,7 +23,7 @@ from pglint.runtime.report import (
 )
 from pglint.runtime.unwrap import as_optimizer_list
 
-__all__ = ["audit", "assert_audit", "AuditError", "AuditReport"]
+__all__ = ["AuditError", "AuditReport", "assert_audit", "audit"]
 
 
 class AuditError(AssertionError):
@@ -109,7 +109,7 @@ def _same(a: Any, b: Any) -> bool:
         return bool(type(a) is type(b) and a == b) or (
             isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and list(a) == list(b)
         )
-    except Exception:  # tensors and other objects without a plain truth value
+    except (RuntimeError, TypeError, ValueError):  # tensors: no plain truth value
         return False
 
 

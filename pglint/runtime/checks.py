@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import torch
 
 from pglint import hyperparams
 from pglint.finding import Finding
 from pglint.runtime.context import Context, GroupView, OptimizerView, shape_of, shape_str
+from pglint.runtime.report import fmt_value
 
 Check = Callable[[Context], list[Finding]]
 
@@ -23,10 +24,6 @@ Check = Callable[[Context], list[Finding]]
 def quoted(names: list[str], limit: int = 6) -> str:
     shown = ", ".join(repr(n) for n in names[:limit])
     return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 def by_module(names: list[str], limit: int = 6) -> str:
@@ -64,10 +61,6 @@ def _groups(ctx: Context):
             yield ov, gv
 
 
-def _where_label(ctx: Context, loc: tuple[int, int, int]) -> str:
-    return ctx.optimizers[loc[0]].groups[loc[1]].label
-
-
 def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
@@ -77,6 +70,8 @@ def check_duplicate_parameters(ctx: Context) -> list[Finding]:
     """PG003: a tensor in two groups of one optimizer, or in two optimizers."""
     clusters: dict[tuple, list[str]] = {}
     for key, locs in ctx.where.items():
+        if len(locs) == 1:
+            continue
         places = sorted({(o, g) for o, g, _ in locs})
         if len(places) < 2:
             continue
@@ -109,16 +104,18 @@ def check_unknown_group_keys(ctx: Context) -> list[Finding]:
     allowed_extra = hyperparams.always_readable() | ctx.options.extra_keys
     for ov, gv in _groups(ctx):
         hyper = ov.hyper_keys
+        if not hyper:  # an optimizer without `defaults`: nothing to compare keys against
+            continue
         for key in gv.group:
             if not isinstance(key, str) or key in hyper or key in allowed_extra:
                 continue
             guess = hyperparams.did_you_mean(key, hyper)
             if guess is not None:
-                now = gv.group.get(guess, ov.opt.defaults.get(guess) if hasattr(ov.opt, "defaults") else None)
+                now = gv.group.get(guess, (getattr(ov.opt, "defaults", None) or {}).get(guess))
                 out.append(Finding(
                     "PG004",
-                    f"unknown key {key!r} in {gv.label}: {ov.class_name} never reads it, "
-                    f"so {guess!r} stays {now!r}; did you mean {guess!r}?",
+                    f"group key {key!r} in {gv.label} is never read by {ov.class_name}; "
+                    f"did you mean {guess!r}? ({guess!r} stays {fmt_value(now)})",
                     severity="warning",
                     help=f"rename {key!r} to {guess!r}",
                     subject=(gv.subject,),
@@ -126,7 +123,7 @@ def check_unknown_group_keys(ctx: Context) -> list[Finding]:
             else:
                 out.append(Finding(
                     "PG004",
-                    f"key {key!r} in {gv.label} is not a {ov.class_name} hyperparameter",
+                    f"group key {key!r} in {gv.label} is not a {ov.class_name} hyperparameter",
                     severity="info",
                     help="if your code or a scheduler reads it, add it to extra_keys",
                     subject=(gv.subject,),
@@ -172,14 +169,15 @@ def check_invalid_group_values(ctx: Context) -> list[Finding]:
             why = _value_problem(ov, key, value)
             if why is not None:
                 out.append(Finding(
-                    "PG005", f"{why} in {gv.label}",
+                    "PG005", f"{why} in {gv.label}; {ov.class_name} never validates group values",
                     help="torch validates constructor arguments, never group overrides: "
                          "set a valid value",
                     subject=(gv.subject,),
                 ))
         why = hyperparams.check_nesterov(gv.group, ov.class_keys)
         if why is not None:
-            out.append(Finding("PG005", f"{why} in {gv.label}",
+            out.append(Finding("PG005", f"{why} in {gv.label}; {ov.class_name} never validates "
+                                        "group values",
                                help="set momentum > 0 and dampening=0 in this group, "
                                     "or nesterov=False",
                                subject=(gv.subject,)))
@@ -189,7 +187,8 @@ def check_invalid_group_values(ctx: Context) -> list[Finding]:
 # -- PG101 ----------------------------------------------------------------------------------
 def check_unoptimized_parameters(ctx: Context) -> list[Finding]:
     """PG101: a trainable model parameter in no group of any given optimizer."""
-    missing = [k for k, p in ctx.params.items() if p.requires_grad and not ctx.in_optimizer(p)]
+    where = ctx.where
+    missing = [k for k, p in ctx.params.items() if k not in where and p.requires_grad]
     if not missing:
         return []
     names = [ctx.names[k][0] for k in missing]
@@ -212,7 +211,9 @@ def _is_dtensor(t: Any) -> bool:
 def check_stale_parameters(ctx: Context) -> list[Finding]:
     """PG102: a tensor in an optimizer that is not a parameter of the model."""
     # model parameters no optimizer holds: what replaced the stale tensors, if anything
-    orphans = [k for k in ctx.params if not ctx.in_optimizer(ctx.params[k])]
+    if all(k in ctx.params for k in ctx.where):
+        return []
+    orphans = [k for k in ctx.params if k not in ctx.where]
     claimed: set[int] = set()
     out = []
     for ov in ctx.optimizers:
@@ -244,18 +245,31 @@ def _twins(ctx: Context, gv: GroupView, stale: list, orphans: list[int],
             ok = hit is not None and not ctx.in_optimizer(hit[1])
             out.append(hit[0] if ok else None)
         return out
-    i = 0
-    for _pos, t in stale:
-        want = shape_of(t)
-        while i < len(orphans) and (orphans[i] in claimed
-                                    or shape_of(ctx.params[orphans[i]]) != want):
+    for same in (shape_of, _ndim):  # the same shape; failing that, a resized layer
+        picked = _subsequence(ctx, [t for _, t in stale], orphans, claimed, same)
+        if picked is not None:
+            claimed.update(picked)
+            return [ctx.names[k][0] for k in picked]
+    return [None] * len(stale)
+
+
+def _ndim(t: Any) -> int | None:
+    s = shape_of(t)
+    return None if s is None else len(s)
+
+
+def _subsequence(ctx: Context, tensors: list, orphans: list[int], claimed: set[int],
+                 key: Callable[[Any], Any]) -> list[int] | None:
+    """Unclaimed orphans matching ``tensors`` in order by ``key``; None unless all match."""
+    out, i = [], 0
+    for t in tensors:
+        want = key(t)
+        while i < len(orphans) and (orphans[i] in claimed or key(ctx.params[orphans[i]]) != want):
             i += 1
-        if i < len(orphans):
-            claimed.add(orphans[i])
-            out.append(ctx.names[orphans[i]][0])
-            i += 1
-        else:
-            out.append(None)
+        if i == len(orphans):
+            return None
+        out.append(orphans[i])
+        i += 1
     return out
 
 
@@ -295,7 +309,7 @@ def check_frozen_parameters(ctx: Context) -> list[Finding]:
         idle, live = [], []
         seen = set()
         for t in gv.params:
-            if id(t) in seen or id(t) not in ctx.params or t.requires_grad:
+            if t.requires_grad or id(t) in seen or id(t) not in ctx.params:
                 continue
             seen.add(id(t))
             (live if t.grad is not None else idle).append(ctx.names[id(t)][0])
@@ -338,6 +352,8 @@ def check_duplicate_in_group(ctx: Context) -> list[Finding]:
     """PG105: the same tensor twice in one group."""
     out = []
     for _ov, gv in _groups(ctx):
+        if len({id(t) for t in gv.params}) == len(gv.params):
+            continue
         counts: dict[int, int] = {}
         first: dict[int, int] = {}
         for pos, t in enumerate(gv.params):
@@ -373,7 +389,8 @@ def _norm_types() -> tuple[type, ...]:
 
 def no_decay_kind(ctx: Context, p: torch.Tensor) -> str | None:
     """'bias' or 'normalisation' when ``p`` conventionally gets no weight decay."""
-    if p.dim() > 1:
+    ndim = _ndim(p)
+    if ndim is None or ndim > 1:
         return None
     norm_types = _norm_types()
     for mod, local in ctx.owners.get(id(p), ()):
@@ -398,7 +415,7 @@ def check_decay_on_norm_or_bias(ctx: Context) -> list[Finding]:
             continue
         hits, kinds, seen = [], set(), set()
         for t in gv.params:
-            if id(t) in seen or id(t) not in ctx.params:
+            if id(t) in seen or id(t) not in ctx.params or (_ndim(t) or 0) > 1:
                 continue
             seen.add(id(t))
             kind = no_decay_kind(ctx, t)
@@ -408,12 +425,14 @@ def check_decay_on_norm_or_bias(ctx: Context) -> list[Finding]:
         if not hits:
             continue
         what = "/".join(sorted(kinds))
-        n = "" if len(hits) == 1 else f"{len(hits)} "
-        noun = "parameter" if len(hits) == 1 else "parameters"
+        wd_text = f"weight decay {gv.group.get('weight_decay')!r}"
+        if len(hits) == 1:
+            msg = f"{wd_text} on {what} parameter {hits[0]!r} in {gv.label}"
+        else:
+            msg = f"{wd_text} on {len(hits)} {what} parameters in {gv.label}: {quoted(hits)}"
         out.append(Finding(
             "PG106",
-            f"weight decay {gv.group.get('weight_decay')!r} on {n}{what} {noun} in {gv.label}: "
-            f"{quoted(hits)}",
+            msg,
             help="put biases and normalisation parameters in a group with weight_decay=0 "
                  "(no_decay=False turns this policy off)",
             subject=tuple(hits),
@@ -449,48 +468,54 @@ def check_state_mismatch(ctx: Context) -> list[Finding]:
         state = getattr(ov.opt, "state", None)
         if not isinstance(state, Mapping) or not state:
             continue
-        done = set()
+        done: set[int] = set()
         for gv in ov.groups:
+            shapes, devices = [], []
             for pos, p in enumerate(gv.params):
                 if id(p) in done:
                     continue
                 done.add(id(p))
                 st = state.get(p)  # .get: state is a defaultdict, [] would insert
-                if not isinstance(st, Mapping):
-                    continue
                 pshape = shape_of(p)
-                if pshape is None:
+                if not isinstance(st, Mapping) or pshape is None:
                     continue
                 for key, v in st.items():
-                    if not isinstance(v, torch.Tensor):
-                        continue
-                    want = _expected_shape(key, pshape)
+                    want = _expected_shape(key, pshape) if isinstance(v, torch.Tensor) else None
                     if want is None:
                         continue
                     name = ctx.display(p, gv, pos)
                     if tuple(v.shape) != want:
-                        out.append(Finding(
-                            "PG107",
-                            f"state {key!r} of {name!r} in {gv.label} has shape {shape_str(v)}, "
-                            f"the parameter {shape_str(p)}: step() would crash or apply another "
-                            f"parameter's moments",
-                            help="load state saved for this model and group order, or rebuild "
-                                 "the optimizer",
-                            subject=(name,),
-                        ))
+                        what = f"has shape {shape_str(v)}, the parameter {shape_str(p)}"
+                        shapes.append((name, key, what))
                         break
                     if v.device != p.device:
-                        out.append(Finding(
-                            "PG107",
-                            f"state {key!r} of {name!r} in {gv.label} is on {v.device}, the "
-                            f"parameter on {p.device}: step() would fail",
-                            help="move the model before the optimizer has state, or reload "
-                                 "the state with optimizer.load_state_dict (it moves state "
-                                 "to each parameter's device)",
-                            subject=(name,),
-                        ))
+                        what = f"is on {v.device}, the parameter on {p.device}"
+                        devices.append((name, key, what))
                         break
+            if shapes:
+                out.append(_state_finding(
+                    gv, shapes, "step() would crash or apply another parameter's moments",
+                    "load state saved for this model and this group order, or rebuild the "
+                    "optimizer"))
+            if devices:
+                out.append(_state_finding(
+                    gv, devices, "step() would fail",
+                    "move the model before the optimizer has state, or reload the state with "
+                    "optimizer.load_state_dict (it moves state to each parameter's device)"))
     return out
+
+
+def _state_finding(gv: GroupView, items: list[tuple[str, str, str]], effect: str,
+                   help_: str) -> Finding:
+    if len(items) == 1:
+        name, key, what = items[0]
+        msg = f"state {key!r} of {name!r} in {gv.label} {what}: {effect}"
+    else:
+        shown = "; ".join(f"{k!r} of {n!r} {w}" for n, k, w in items[:3])
+        more = f"; and {len(items) - 3} more" if len(items) > 3 else ""
+        msg = (f"state of {len(items)} parameters in {gv.label} does not fit them: "
+               f"{shown}{more}: {effect}")
+    return Finding("PG107", msg, help=help_, subject=tuple(n for n, _, _ in items))
 
 
 # -- PG108 ----------------------------------------------------------------------------------

@@ -102,21 +102,29 @@ class Context:
         for top, module in _model_items(model):
             inner, prefixes = unwrap_model(module)
             self.prefixes += [top + p for p in prefixes] + prefixes
+            params, names, owners, by_name = self.params, self.names, self.owners, self.by_name
             for mod_name, mod in inner.named_modules(remove_duplicate=False):
-                for local, p in getattr(mod, "_parameters", {}).items():
+                local_params = getattr(mod, "_parameters", None)
+                if not local_params:
+                    continue
+                stem = clean_name(top + mod_name) if mod_name else top.rstrip(".")
+                stem = stem + "." if stem else ""
+                for local, p in local_params.items():
                     if p is None:
                         continue
-                    full = clean_name(top + (f"{mod_name}.{local}" if mod_name else local))
+                    full = stem + local
                     key = id(p)
-                    if key not in self.params:
-                        self.params[key] = p
-                        self.names[key] = []
-                        self.owners[key] = []
-                    if full not in self.names[key]:
-                        self.names[key].append(full)
-                    if not any(m is mod and n == local for m, n in self.owners[key]):
-                        self.owners[key].append((mod, local))
-                    self.by_name.setdefault(full, p)
+                    if key not in params:  # the common case: first sight
+                        params[key] = p
+                        names[key] = [full]
+                        owners[key] = [(mod, local)]
+                    else:  # tied or shared: another name for the same Parameter
+                        if full not in names[key]:
+                            names[key].append(full)
+                        if not any(m is mod and n == local for m, n in owners[key]):
+                            owners[key].append((mod, local))
+                    if full not in by_name:
+                        by_name[full] = p
 
         self.optimizers: list[OptimizerView] = []
         #: id -> [(optimizer index, group index, position)] for every optimizer tensor
@@ -147,9 +155,14 @@ class Context:
                 label = subject + (f" ({gname!r})" if gname else "")
                 view.groups.append(GroupView(oi, gi, group, params if params is not None else [],
                                              names, label, subject, gname))
+                where, tensors = self.where, self.tensors
                 for pos, t in enumerate(params or ()):
-                    self.where.setdefault(id(t), []).append((oi, gi, pos))
-                    self.tensors.setdefault(id(t), t)
+                    key = id(t)
+                    if key in where:
+                        where[key].append((oi, gi, pos))
+                    else:
+                        where[key] = [(oi, gi, pos)]
+                        tensors[key] = t
             self.optimizers.append(view)
 
     # -- names -------------------------------------------------------------------------
@@ -207,19 +220,19 @@ class Context:
 def shape_str(t: Any) -> str:
     try:
         return "[" + ", ".join(str(d) for d in t.shape) + "]"
-    except Exception:  # an uninitialized (lazy) parameter has no shape yet
+    except (RuntimeError, ValueError, TypeError, AttributeError):  # an uninitialized (lazy) parameter has no shape yet
         return "[?]"
 
 
 def shape_of(t: Any) -> tuple | None:
     try:
         return tuple(t.shape)
-    except Exception:
+    except (RuntimeError, ValueError, TypeError, AttributeError):
         return None
 
 
 def numel_of(t: Any) -> int | None:
     try:
         return int(t.numel())
-    except Exception:
+    except (RuntimeError, ValueError, TypeError, AttributeError):
         return None

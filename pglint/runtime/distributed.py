@@ -198,4 +198,4 @@ def _q(names: list[str], limit: int = 4) -> str:
     return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
 
 
-__all__ = ["check_ranks", "digest", "RANK_MISMATCH"]
+__all__ = ["RANK_MISMATCH", "check_ranks", "digest"]

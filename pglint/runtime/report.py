@@ -172,12 +172,8 @@ def fmt_value(v: Any) -> str:
         inner = ", ".join(fmt_value(x) for x in v)
         return f"({inner})" if isinstance(v, tuple) else f"[{inner}]"
     if hasattr(v, "numel") and hasattr(v, "item"):
-        try:
-            if v.numel() == 1 and not getattr(v, "is_meta", False):
-                return fmt_value(v.item())
-        except Exception:
-            pass
-        return f"<tensor {list(getattr(v, 'shape', []))}>"
+        x = _scalar(v)
+        return fmt_value(x) if x is not None else f"<tensor {list(getattr(v, 'shape', []))}>"
     if isinstance(v, str):
         return repr(v)
     return repr(v) if len(repr(v)) <= 40 else f"<{type(v).__name__}>"
@@ -192,9 +188,17 @@ def json_value(v: Any) -> Any:
     if isinstance(v, (tuple, list)):
         return [json_value(x) for x in v]
     if hasattr(v, "numel") and hasattr(v, "item"):
-        try:
-            if v.numel() == 1 and not getattr(v, "is_meta", False):
-                return json_value(v.item())
-        except Exception:
-            pass
+        x = _scalar(v)
+        if x is not None:
+            return json_value(x)
     return repr(v)
+
+
+def _scalar(v: Any) -> Any:
+    """The Python number in a one-element tensor, or None."""
+    try:
+        if v.numel() == 1 and not getattr(v, "is_meta", False):
+            return v.item()
+    except (RuntimeError, ValueError, TypeError):
+        return None
+    return None

@@ -52,12 +52,10 @@ def unwrap_model(model: Any) -> tuple[Any, list[str]]:
 def clean_name(name: str, prefixes: Iterable[str] = ()) -> str:
     """``name`` as the unwrapped model spells it: wrapper prefixes and components dropped."""
     for prefix in prefixes:
-        if name.startswith(prefix):
-            name = name[len(prefix):]
-    parts = name.split(".")
-    if not any(p in WRAPPER_COMPONENTS for p in parts):
+        name = name.removeprefix(prefix)
+    if "_" not in name or not any(w in name for w in WRAPPER_COMPONENTS):
         return name
-    return ".".join(p for p in parts if p not in WRAPPER_COMPONENTS)
+    return ".".join(p for p in name.split(".") if p not in WRAPPER_COMPONENTS)
 
 
 def _is_optimizer(obj: Any) -> bool:

@@ -57,6 +57,9 @@ class FileContext:
     list_returning_parameters: set = field(default_factory=set)  # classes overriding parameters()
     opt_classes: dict = field(default_factory=dict)  # class name -> OptClass (custom)
     enclosing_class: dict = field(default_factory=dict)  # FunctionDef -> class name
+    # names bound in each function (its locals, parameters included) and each loop body
+    assigned: dict = field(default_factory=dict)  # FunctionDef / For / While -> set[str]
+    scopes: list = field(default_factory=list)  # every FunctionDef, in source order
 
     # ------------------------------------------------------------ name resolution
     def qualname(self, node: cst.BaseExpression) -> Optional[str]:
@@ -110,34 +113,93 @@ def _dotted(node: cst.BaseExpression) -> str:
     return code(node)
 
 
-def _has_yield(fn: cst.FunctionDef) -> bool:
-    found = False
+def _target_names(t) -> set[str]:
+    if isinstance(t, cst.Name):
+        return {t.value}
+    if isinstance(t, (cst.Tuple, cst.List)):
+        out: set[str] = set()
+        for e in t.elements:
+            out |= _target_names(e.value)
+        return out
+    if isinstance(t, cst.StarredElement):
+        return _target_names(t.value)
+    return set()
 
-    class V(cst.CSTVisitor):
-        def visit_Yield(self, node):
-            nonlocal found
-            found = True
 
-        def visit_FunctionDef(self, node):  # nested defs have their own yields
-            return node is fn
-
-        def visit_Lambda(self, node):
-            return False
-
-        def visit_ClassDef(self, node):
-            return False
-
-    fn.visit(V())
-    return found
+def _param_names(fn: cst.FunctionDef) -> set[str]:
+    p = fn.params
+    names = {x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params)}
+    for star in (p.star_arg, p.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    return names
 
 
 def build_context(module: cst.Module) -> FileContext:
     ctx = FileContext(module)
 
     class Collect(cst.CSTVisitor):
+        """One traversal: imports, defs, generator functions, and the names each function
+        and each loop binds (the dataflow layer needs them before it interprets)."""
+
         def __init__(self):
             self.class_stack: list[str] = []
             self.depth = 0
+            # frames: one per function/class body; each holds its function and open loops
+            self.frames: list[tuple] = [(None, [])]
+
+        def _bind(self, names) -> None:
+            fn, loops = self.frames[-1]
+            for target in (fn, *loops):
+                if target is not None:
+                    ctx.assigned[target].update(names)
+
+        def visit_AssignTarget(self, node):
+            self._bind(_target_names(node.target))
+
+        def visit_AugAssign(self, node):
+            self._bind(_target_names(node.target))
+
+        def visit_AnnAssign(self, node):
+            self._bind(_target_names(node.target))
+
+        def visit_AsName(self, node):
+            self._bind(_target_names(node.name))
+
+        def visit_NamedExpr(self, node):
+            self._bind(_target_names(node.target))
+
+        def visit_Del(self, node):
+            self._bind(_target_names(node.target))
+
+        def visit_For(self, node):
+            self._bind(_target_names(node.target))
+            ctx.assigned[node] = set(_target_names(node.target))
+            self.frames[-1][1].append(node)
+
+        def leave_For(self, node):
+            self.frames[-1][1].pop()
+
+        def visit_While(self, node):
+            ctx.assigned[node] = set()
+            self.frames[-1][1].append(node)
+
+        def leave_While(self, node):
+            self.frames[-1][1].pop()
+
+        def visit_Yield(self, node):
+            fn = self.frames[-1][0]
+            if fn is not None:
+                ctx.generator_functions.add(fn)
+
+        def visit_Lambda(self, node):
+            self.frames.append((None, []))
+
+        def leave_Lambda(self, node):
+            self.frames.pop()
+
+        def visit_GeneratorExp(self, node):  # `yield` cannot appear here; names stay local
+            return True
 
         def visit_Import(self, node: cst.Import):
             for alias in node.names:
@@ -159,25 +221,33 @@ def build_context(module: cst.Module) -> FileContext:
         def visit_ClassDef(self, node: cst.ClassDef):
             if not self.class_stack and self.depth == 0:
                 ctx.classes[node.name.value] = node
+            self._bind({node.name.value})
             self.class_stack.append(node.name.value)
+            self.frames.append((None, []))
 
         def leave_ClassDef(self, node):
             self.class_stack.pop()
+            self.frames.pop()
 
         def visit_FunctionDef(self, node: cst.FunctionDef):
-            if _has_yield(node):
-                ctx.generator_functions.add(node)
+            self._bind({node.name.value})
+            ctx.scopes.append(node)
+            ctx.assigned[node] = _param_names(node)
+            self.frames.append((node, []))
             if self.class_stack and self.depth == 0:
                 ctx.methods[(self.class_stack[-1], node.name.value)] = node
                 ctx.enclosing_class[node] = self.class_stack[-1]
-                if node.name.value == "parameters" and node not in ctx.generator_functions:
-                    ctx.list_returning_parameters.add(self.class_stack[-1])
             elif not self.class_stack and self.depth == 0:
                 ctx.functions[node.name.value] = node
             self.depth += 1
 
         def leave_FunctionDef(self, node):
             self.depth -= 1
+            self.frames.pop()
+            cls = ctx.enclosing_class.get(node)
+            if (cls is not None and node.name.value == "parameters"
+                    and node not in ctx.generator_functions):
+                ctx.list_returning_parameters.add(cls)
 
     module.visit(Collect())
     _find_optimizer_classes(ctx)

@@ -21,6 +21,8 @@ from pglint.static.context import (
     CONSUMER_QUALNAMES,
     LAZY_WRAPPERS,
     FileContext,
+    _param_names,
+    _target_names,
 )
 from pglint.static.filters import code, make_filter
 from pglint.static.values import (
@@ -35,6 +37,7 @@ from pglint.static.values import (
     KeyEntry,
     ListObj,
     Materialized,
+    OptClass,
     OneShot,
     OptimizerValue,
     ParamSet,
@@ -203,59 +206,6 @@ def _small_statements(stmt) -> list:
     return [stmt]
 
 
-def _assigned_names(node: cst.CSTNode) -> set[str]:
-    names: set[str] = set()
-
-    class V(cst.CSTVisitor):
-        def visit_AssignTarget(self, n):
-            names.update(_target_names(n.target))
-
-        def visit_AugAssign(self, n):
-            names.update(_target_names(n.target))
-
-        def visit_AnnAssign(self, n):
-            names.update(_target_names(n.target))
-
-        def visit_For(self, n):
-            names.update(_target_names(n.target))
-
-        def visit_AsName(self, n):
-            names.update(_target_names(n.name))
-
-        def visit_NamedExpr(self, n):
-            names.update(_target_names(n.target))
-
-        def visit_FunctionDef(self, n):
-            names.add(n.name.value)
-            return False
-
-        def visit_ClassDef(self, n):
-            names.add(n.name.value)
-            return False
-
-        def visit_Lambda(self, n):
-            return False
-
-        def visit_Del(self, n):
-            names.update(_target_names(n.target))
-
-    node.visit(V())
-    return names
-
-
-def _target_names(t) -> set[str]:
-    if isinstance(t, cst.Name):
-        return {t.value}
-    if isinstance(t, (cst.Tuple, cst.List)):
-        out: set[str] = set()
-        for e in t.elements:
-            out |= _target_names(e.value)
-        return out
-    if isinstance(t, cst.StarredElement):
-        return _target_names(t.value)
-    return set()
-
-
 def _names_in(node: cst.CSTNode) -> set[str]:
     out: set[str] = set()
 
@@ -265,6 +215,27 @@ def _names_in(node: cst.CSTNode) -> set[str]:
 
     node.visit(V())
     return out
+
+
+def _has_jump(body) -> bool:
+    """Any break/continue/return/raise in a loop body (nested defs excluded)."""
+    found = False
+
+    class V(cst.CSTVisitor):
+        def visit_Break(self, n):
+            nonlocal found
+            found = True
+
+        visit_Continue = visit_Return = visit_Raise = visit_Break
+
+        def visit_FunctionDef(self, n):
+            return False
+
+        def visit_Lambda(self, n):
+            return False
+
+    body.visit(V())
+    return found
 
 
 def _is_exit(stmt) -> bool:
@@ -293,6 +264,7 @@ class Interpreter:
         self.exit_stack: list[bool] = []  # per open block: an exit follows the current stmt
         self.loop_exit_base: list[int] = []  # exit_stack length when each loop was entered
         self.free_roots: dict[str, Root] = {}  # parameters, globals: one binding per scope
+        self.current_stmt: Optional[cst.CSTNode] = None
 
     # ---------------------------------------------------------- bindings
     def bind(self, name: str, value: Any) -> None:
@@ -351,8 +323,10 @@ class Interpreter:
                 opt.name = code(t)
             old = (self.lookup(t.value) if isinstance(t, cst.Name)
                    else self.state.attrs.get(code(t)) if isinstance(t, cst.Attribute) else None)
-            if peers is not None and isinstance(old, OptimizerValue) and old in peers:
-                peers.remove(old)
+            if isinstance(old, OptimizerValue) and old is not opt:
+                old.replaced = True  # rebuilt: earlier changes to the model reach the new one
+                if peers is not None and old in peers:
+                    peers.remove(old)
 
     def store_attribute(self, target: cst.Attribute, value: Any, node) -> None:
         if self.report:
@@ -419,6 +393,7 @@ class Interpreter:
             self.exit_stack.pop()
 
     def stmt(self, node) -> None:
+        self.current_stmt = node
         if isinstance(node, cst.SimpleStatementLine):
             for small in node.body:
                 if self.state.dead:
@@ -492,10 +467,11 @@ class Interpreter:
             break
         self.state = State.merge(branches)
 
-    def _loop(self, node, body, orelse, header) -> None:
+    def _loop(self, node, body, orelse, header, runs: bool = False) -> None:
+        """``runs``: the body provably runs to its end at least once."""
         before = self.state.copy()
         self.loop_depth += 1
-        self.loop_assigned.append(_assigned_names(node))
+        self.loop_assigned.append(self.ctx.assigned.get(node, set()))
         self.loop_exit_base.append(len(self.exit_stack))
         try:
             header()
@@ -506,7 +482,7 @@ class Interpreter:
             self.loop_exit_base.pop()
         after = self.state
         after.dead = False  # break/continue end an iteration, not the function
-        self.state = State.merge([before, after])
+        self.state = after if runs else State.merge([before, after])
         if orelse is not None:
             self.run_block(_block(orelse.body))
 
@@ -518,7 +494,9 @@ class Interpreter:
         def header():
             self.bind_target(node.target, elem, node)
 
-        self._loop(node, node.body, node.orelse, header)
+        # a loop over a known, non-empty list of groups runs its body for every element
+        runs = isinstance(elem, ElementOf) and not _has_jump(node.body)
+        self._loop(node, node.body, node.orelse, header, runs)
 
     def stmt_While(self, node: cst.While) -> None:
         self._loop(node, node.body, node.orelse, lambda: self.eval(node.test))
@@ -555,7 +533,7 @@ class Interpreter:
         ends = []
         for case in node.cases:
             self.state = before.copy()
-            for n in _assigned_names(case.pattern) if hasattr(case, "pattern") else ():
+            for n in _names_in(case.pattern):  # capture names (over-approximated)
                 self.bind(n, UNKNOWN)
             self.run_block(_block(case.body))
             ends.append(self.state)
@@ -729,7 +707,7 @@ class Interpreter:
         return UNKNOWN
 
     def ev_Dict(self, node: cst.Dict):
-        d = GroupDict(node)
+        d = GroupDict(node, stmt=self.current_stmt)
         for el in node.elements:
             if isinstance(el, cst.StarredDictElement):
                 self.eval(el.value)
@@ -813,6 +791,8 @@ class Interpreter:
                 d.template = True
                 result = ListObj(node, [d], open=True)
         elif elt is not None and len(fors) == 1:
+            if not isinstance(elt, cst.Name):
+                self.eval(elt)
             params = self.selection(fors[0], elt, first_iter)
             if lazy:
                 inner = (first_iter,) if isinstance(first_iter, (OneShot, Union_)) else ()
@@ -1043,7 +1023,10 @@ class Interpreter:
                     del base.keys[args[0].value]
                 return True, e.value if e is not None else UNKNOWN
             return True, UNKNOWN
-        if isinstance(base, OptimizerValue) and attr == "add_param_group" and args:
+        if attr == "add_param_group" and args:
+            if not isinstance(base, OptimizerValue):
+                # an optimizer pglint did not see built (a parameter, a global, self.opt)
+                base = OptimizerValue(node, _SOME_OPTIMIZER, [], False)
             self.add_param_group(node, base, args[0], node.args[0].value)
             return True, UNKNOWN
         if attr == "load_state_dict" and isinstance(base, PathValue):
@@ -1054,7 +1037,7 @@ class Interpreter:
         return True, UNKNOWN
 
     def dict_call(self, node: cst.Call):
-        d = GroupDict(node)
+        d = GroupDict(node, stmt=self.current_stmt)
         for a in node.args:
             v = self.eval(a.value)
             if a.keyword is not None:
@@ -1095,7 +1078,7 @@ class Interpreter:
         sub = Interpreter(self.ctx, self.facts, report=False,
                           helper_stack=self.helper_stack + (fn,),
                           self_class=self.ctx.enclosing_class.get(fn),
-                          local_names=_assigned_names(fn.body) | _param_names(fn))
+                          local_names=self.ctx.assigned[fn])
         params = list(fn.params.params)
         if self_value is not None and params:
             sub.bind(params[0].name.value, self_value)
@@ -1186,7 +1169,7 @@ class Interpreter:
                 self.facts.uncalled.append((v, opt))
             return None
         if not d.passed:
-            self.consume(v, site)
+            self.consume(v, d.node if d.stmt is self.current_stmt else site)
         d.passed = True
         # torch turns the group's 'params' into a list in the user's own dict
         if isinstance(v, OneShot):
@@ -1265,13 +1248,7 @@ class _ParamGroupsOf:
     opt: OptimizerValue
 
 
-def _param_names(fn: cst.FunctionDef) -> set[str]:
-    p = fn.params
-    names = {x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params)}
-    for star in (p.star_arg, p.star_kwarg):
-        if isinstance(star, cst.Param):
-            names.add(star.name.value)
-    return names
+_SOME_OPTIMIZER = OptClass("optimizer", "third", None)
 
 
 def analyze(ctx: FileContext) -> Facts:
@@ -1280,16 +1257,9 @@ def analyze(ctx: FileContext) -> Facts:
     module_interp = Interpreter(ctx, facts)
     module_interp.run_block(ctx.module.body)
 
-    class Scopes(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef):
-            interp = Interpreter(ctx, facts, self_class=ctx.enclosing_class.get(node),
-                                 local_names=_assigned_names(node.body) | _param_names(node))
-            interp.bind_parameters(node)
-            interp.run_block(_block(node.body))
-            return True
-
-        def visit_Lambda(self, node):
-            return False
-
-    ctx.module.visit(Scopes())
+    for fn in ctx.scopes:
+        interp = Interpreter(ctx, facts, self_class=ctx.enclosing_class.get(fn),
+                             local_names=ctx.assigned[fn])
+        interp.bind_parameters(fn)
+        interp.run_block(_block(fn.body))
     return facts

@@ -15,7 +15,7 @@ _READ = re.compile(
     r"""(?:\[\s*(?P<q>['"])(?P<k1>\w+)(?P=q)\s*\](?!\s*=(?!=))"""
     r"""|\.(?:get|pop|setdefault)\(\s*['"](?P<k2>\w+)['"])"""
 )
-_LOOP = re.compile(r"\bfor\s+(\w+)\s+in\s+[^\n]*param_groups")
+_LOOP = re.compile(r"\bfor\s+([\w\s,()]+?)\s+in\s+[^\n]*param_groups")
 _CLASS = re.compile(r"^(?P<indent>[ \t]*)class\s+(?P<name>\w+)\s*(?:\((?P<bases>[^)]*)\))?\s*:")
 _GROUPISH = re.compile(r"(?i)group|^(g|pg|grp|gp)$")
 _OPT_BASE = re.compile(r"Optim|\b(Adam\w*|SGD|RMSprop|Adagrad|Adadelta|Adamax|NAdam|RAdam|"
@@ -49,7 +49,7 @@ def scan(text: str, file: str) -> KeyReads:
     out = KeyReads()
     if "[" not in text and ".get(" not in text:
         return out
-    loop_vars = set(_LOOP.findall(text))
+    loop_vars = {n for target in _LOOP.findall(text) for n in re.findall(r"\w+", target)}
     opt_classes: set[str] = set()
     stack: list[tuple[int, str | None]] = []  # (indent, optimizer class name or None)
     for line in text.splitlines():

@@ -152,6 +152,7 @@ class GroupDict:
     open: bool = False
     template: bool = False
     passed: bool = False
+    stmt: Optional[cst.CSTNode] = None  # the statement that wrote it
     id: int = field(default_factory=new_id)
 
 
@@ -238,6 +239,7 @@ class OptimizerValue:
     name: Optional[str] = None  # the variable it was first bound to
     kwargs: dict = field(default_factory=dict)  # ctor keyword -> value (Const/...)
     id: int = field(default_factory=new_id)
+    replaced: bool = False  # a later assignment rebuilt it under the same name
 
 
 Value = Union[

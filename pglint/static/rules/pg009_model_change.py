@@ -23,7 +23,7 @@ def _built_from(opt, change) -> bool:
 def check(facts, rc: RuleContext):
     for change in facts.model_changes:
         for opt in change.alive:
-            if not _built_from(opt, change):
+            if opt.replaced or not _built_from(opt, change):
                 continue
             where = describe(Atom(change.target.root, change.target.path))
             yield Report(
