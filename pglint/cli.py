@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                    default=[])
     a.add_argument("--no-decay-policy", action="store_true",
                    help="do not report weight decay on norm/bias parameters (PG106)")
-    a.add_argument("--fail-on", choices=("error", "warning", "info"), default="warning")
+    a.add_argument("--fail-on", choices=("error", "warning", "info", "never"),
+                   default="warning", help="lowest severity that exits 1 (default: warning)")
 
     e = sub.add_parser("explain", help="print a rule's documentation")
     e.add_argument("code", metavar="CODE")

@@ -66,6 +66,8 @@ CODES: dict[str, Code] = {
              "optimizer state that does not fit its parameter (shape or device)"),
         Code("PG108", "param-names-mismatch", "error", "runtime",
              "'param_names' in a group disagree with the model's names for those parameters"),
+        Code("PG109", "rank-mismatch", "error", "runtime",
+             "ranks disagree on parameter groups: names or settings"),
     )
 }
 

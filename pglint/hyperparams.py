@@ -110,6 +110,18 @@ def _nonneg(key: str, v: Any) -> str | None:
     return None
 
 
+def _eps(v: Any) -> str | None:
+    """eps >= 0; Adafactor's eps is a pair whose elements may be None."""
+    if isinstance(v, (tuple, list)):
+        for i, e in enumerate(v):
+            if e is not None:
+                problem = _nonneg(f"eps[{i}]", e)
+                if problem is not None:
+                    return problem
+        return None
+    return _nonneg("eps", v)
+
+
 def _fmt(x: float) -> str:
     return repr(int(x)) if x.is_integer() and abs(x) < 1e16 else repr(x)
 
@@ -159,7 +171,7 @@ def _etas(v: Any) -> str | None:
 # key -> check; applied where the optimizer class has the key (torch's own ctor checks)
 _VALUE_CHECKS = {
     "lr": lambda v: _nonneg("lr", v),
-    "eps": lambda v: _nonneg("eps", v),
+    "eps": lambda v: _eps(v),
     "weight_decay": lambda v: _nonneg("weight_decay", v),
     "momentum": lambda v: _nonneg("momentum", v),
     "betas": _betas,
