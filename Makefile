@@ -20,7 +20,7 @@ demo: $(STAMP)
 	-$(VENV)/bin/pglint check fixtures/
 	@echo
 	@echo "== runtime audit: python fixtures/runtime_demo.py =="
-	$(PY) fixtures/runtime_demo.py
+	$(PY) -W "ignore:Failed to initialize NumPy" fixtures/runtime_demo.py
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests

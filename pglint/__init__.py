@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 _RUNTIME = {"audit", "assert_audit", "AuditReport", "AuditError"}
 
-__all__ = ["Finding", "audit", "assert_audit", "AuditReport", "AuditError", "__version__"]
+__all__ = ["AuditError", "AuditReport", "Finding", "__version__", "assert_audit", "audit"]
 
 
 def __getattr__(name: str) -> Any:

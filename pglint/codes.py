@@ -7,8 +7,9 @@ training job, in CI output.  Each code's long-form docs live in
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
 Scope = Literal["static", "runtime", "both"]

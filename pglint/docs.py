@@ -10,7 +10,7 @@ from pglint import codes
 
 DOCS_DIR = Path(__file__).with_name("rule_docs")
 SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety", "Options")
-_FENCE = re.compile(r"```python\n(.*?)```", re.S)
+_FENCE = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
 
 def text(code: str) -> str:

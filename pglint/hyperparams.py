@@ -11,9 +11,10 @@ from __future__ import annotations
 import difflib
 import json
 import math
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 _CATALOG_PATH = Path(__file__).with_name("catalog.json")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pglint.docs import render_all
+from pglint.docs import render_all  # noqa: E402  (after the sys.path insert)
 
 OUT = ROOT / "docs" / "rules.md"
 

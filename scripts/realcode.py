@@ -35,9 +35,9 @@ import sys
 import time
 import zipfile
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PACKAGES = ("timm", "transformers", "lightning", "diffusers", "accelerate", "peft")
@@ -65,12 +65,12 @@ class Source:
     path: Path
     version: str = "-"
     files: int = 0
-    checked: Optional[int] = None
+    checked: int | None = None
     findings: list = field(default_factory=list)
     seconds: float = 0.0
     unchecked: list = field(default_factory=list)  # (path, reason, genuine syntax error?)
-    crash: Optional[str] = None
-    problem: Optional[str] = None  # fetch/unpack failed: not checked
+    crash: str | None = None
+    problem: str | None = None  # fetch/unpack failed: not checked
 
 
 # --------------------------------------------------------------------------- fetching
@@ -252,7 +252,7 @@ def report(sources: list[Source], total_seconds: float, jobs: int) -> None:
              else ""))
 
 
-def _split(values: Optional[list]) -> list[str]:
+def _split(values: list | None) -> list[str]:
     return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
 
 
@@ -273,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     started = time.perf_counter()
     work = args.workdir.resolve()

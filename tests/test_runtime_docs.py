@@ -45,7 +45,7 @@ def run(code_text: str):
 
 
 def test_runtime_codes_have_docs():
-    assert RUNTIME == [f"PG10{i}" for i in range(1, 9)]
+    assert [f"PG10{i}" for i in range(1, 9)] == RUNTIME
     for code in RUNTIME:
         s = sections(code)
         assert s["What it does"].strip() and s["Why is this bad?"].strip()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 from pglint import config as config_mod
 from pglint.files import python_files
@@ -80,7 +79,7 @@ class ProjectKeys:
             self._scanned[root] = got
         return got
 
-    def is_read(self, key: str, filename: str, cls: Optional[str]) -> bool:
+    def is_read(self, key: str, filename: str, cls: str | None) -> bool:
         root = self.roots.get(filename)
         if root is None:
             return False
@@ -89,7 +88,7 @@ class ProjectKeys:
 
 def run(paths: list[str], *, select=None, ignore=None, extra_keys=(), config_path=None,
         fix: bool = False, diff: bool = False, unsafe_fixes: bool = False,
-        jobs: Optional[int] = None) -> tuple[CheckRun, list[str]]:
+        jobs: int | None = None) -> tuple[CheckRun, list[str]]:
     """Check ``paths``; returns the run and messages about paths that do not exist.
 
     Raises ConfigError for a broken configuration.

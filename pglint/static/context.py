@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Optional
 
 import libcst as cst
 
@@ -62,7 +61,7 @@ class FileContext:
     scopes: list = field(default_factory=list)  # every FunctionDef, in source order
 
     # ------------------------------------------------------------ name resolution
-    def qualname(self, node: cst.BaseExpression) -> Optional[str]:
+    def qualname(self, node: cst.BaseExpression) -> str | None:
         if isinstance(node, cst.Name):
             if node.value in self.imports:
                 return self.imports[node.value]
@@ -79,14 +78,14 @@ class FileContext:
             node = node.value
         return isinstance(node, cst.Name) and node.value in self.imports
 
-    def optimizer_class(self, func: cst.BaseExpression) -> Optional[OptClass]:
+    def optimizer_class(self, func: cst.BaseExpression) -> OptClass | None:
         """The optimizer class a call's callee names, if provably one."""
         q = self.qualname(func)
         if q is None:
             return None
         return self.optimizer_class_for(q, imported=self.is_imported(func))
 
-    def optimizer_class_for(self, q: str, imported: bool) -> Optional[OptClass]:
+    def optimizer_class_for(self, q: str, imported: bool) -> OptClass | None:
         if q.startswith("<local>."):
             return self.opt_classes.get(q[len("<local>."):])
         parts = q.split(".")
@@ -264,7 +263,7 @@ def _literal(node: cst.BaseExpression):
 _NO_VALUE = object()
 
 
-def _defaults_keys(init: cst.FunctionDef) -> Optional[tuple[frozenset, tuple]]:
+def _defaults_keys(init: cst.FunctionDef) -> tuple[frozenset, tuple] | None:
     """Keys of the ``defaults`` an Optimizer subclass passes to ``super().__init__``."""
     dicts: dict[str, cst.BaseExpression] = {}
     result = None
@@ -342,7 +341,7 @@ def _find_optimizer_classes(ctx: FileContext) -> None:
             if base_cls is None:
                 continue
             init = ctx.methods.get((name, "__init__"))
-            keys: Optional[frozenset] = base_cls.keys
+            keys: frozenset | None = base_cls.keys
             if init is None and base_cls.name == "Optimizer":
                 keys = None
             defaults = base_cls.defaults

@@ -11,8 +11,9 @@ tree for themselves when a fact is available.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any
 
 import libcst as cst
 
@@ -37,8 +38,8 @@ from pglint.static.values import (
     KeyEntry,
     ListObj,
     Materialized,
-    OptClass,
     OneShot,
+    OptClass,
     OptimizerValue,
     ParamSet,
     PathValue,
@@ -118,7 +119,7 @@ class Facts:
 
 # ------------------------------------------------------------------ state
 class State:
-    __slots__ = ("env", "consumed", "attrs", "dead")
+    __slots__ = ("attrs", "consumed", "dead", "env")
 
     def __init__(self):
         self.env: dict[str, tuple[Any, int]] = {}  # name -> (value, version)
@@ -126,7 +127,7 @@ class State:
         self.attrs: dict[str, Any] = {}  # "self.opt" -> value stored there
         self.dead = False
 
-    def copy(self) -> "State":
+    def copy(self) -> State:
         s = State()
         s.env = dict(self.env)
         s.consumed = dict(self.consumed)
@@ -135,7 +136,7 @@ class State:
         return s
 
     @staticmethod
-    def merge(states: list["State"]) -> "State":
+    def merge(states: list[State]) -> State:
         live = [s for s in states if not s.dead]
         if not live:
             out = states[0].copy()
@@ -249,8 +250,8 @@ class Interpreter:
     MAX_HELPER_DEPTH = 3
 
     def __init__(self, ctx: FileContext, facts: Facts, *, report: bool = True,
-                 helper_stack: tuple = (), self_class: Optional[str] = None,
-                 local_names: Optional[set] = None):
+                 helper_stack: tuple = (), self_class: str | None = None,
+                 local_names: set | None = None):
         self.ctx = ctx
         self.facts = facts
         self.report = report
@@ -264,7 +265,7 @@ class Interpreter:
         self.exit_stack: list[bool] = []  # per open block: an exit follows the current stmt
         self.loop_exit_base: list[int] = []  # exit_stack length when each loop was entered
         self.free_roots: dict[str, Root] = {}  # parameters, globals: one binding per scope
-        self.current_stmt: Optional[cst.CSTNode] = None
+        self.current_stmt: cst.CSTNode | None = None
 
     # ---------------------------------------------------------- bindings
     def bind(self, name: str, value: Any) -> None:
@@ -287,7 +288,7 @@ class Interpreter:
         for name in _param_names(fn):
             self.bind(name, PathValue(Root(name, new_id())))
 
-    def deepcopy_rebind(self, node, target_text: str, value: "_DeepCopy") -> None:
+    def deepcopy_rebind(self, node, target_text: str, value: _DeepCopy) -> None:
         """``model = copy.deepcopy(model)`` after an optimizer over ``model``: it is stale."""
         src = value.source
         if code(value.node.args[0].value) == target_text and self.report:
@@ -588,7 +589,7 @@ class Interpreter:
         return UNKNOWN
 
     # ---------------------------------------------------------- expressions
-    def eval(self, node: Optional[cst.BaseExpression], consume: bool = False) -> Any:
+    def eval(self, node: cst.BaseExpression | None, consume: bool = False) -> Any:
         if node is None:
             return UNKNOWN
         m = getattr(self, "ev_" + type(node).__name__, None)
@@ -938,7 +939,7 @@ class Interpreter:
             return _NewModule(node, self._is_torch_module(q))
         return UNKNOWN
 
-    def _is_constructor(self, q: Optional[str], func) -> bool:
+    def _is_constructor(self, q: str | None, func) -> bool:
         if q is None:
             return False
         last = q.split(".")[-1]
@@ -969,9 +970,7 @@ class Interpreter:
         recurse = True
         for a in node.args:
             self.eval(a.value)
-            if a.keyword is not None and a.keyword.value == "recurse":
-                recurse = literal(a.value) is not False
-            elif a.keyword is None and not named:
+            if a.keyword is not None and a.keyword.value == "recurse" or a.keyword is None and not named:
                 recurse = literal(a.value) is not False
             elif a.keyword is not None and a.keyword.value == "prefix" and named:
                 pass
@@ -1103,9 +1102,7 @@ class Interpreter:
             if a.star:
                 self.eval(a.value)
                 continue
-            if a.keyword is None and params_arg is None and i == 0:
-                params_arg = a.value
-            elif a.keyword is not None and a.keyword.value == "params":
+            if a.keyword is None and params_arg is None and i == 0 or a.keyword is not None and a.keyword.value == "params":
                 params_arg = a.value
             elif a.keyword is not None:
                 kwargs[a.keyword.value] = (self.eval(a.value), a.value)
@@ -1153,7 +1150,7 @@ class Interpreter:
         self.consume(value, node)
         opt.groups.append(Group(self.params_of(value), None, node, 0))
 
-    def attach_group(self, opt: OptimizerValue, d: GroupDict, site) -> Optional[Group]:
+    def attach_group(self, opt: OptimizerValue, d: GroupDict, site) -> Group | None:
         """Group dict ``d`` reaches ``opt`` through the argument ``site``."""
         if self.report:
             self.facts.dicts_to_optimizer.append((d, opt))

@@ -8,15 +8,13 @@ handed to every rule.  Many files are checked in parallel processes.
 
 from __future__ import annotations
 
-import bisect
 import os
 import re
 import tokenize
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from io import BytesIO
-from pathlib import Path
-from typing import Iterable, Optional
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -31,7 +29,7 @@ from pglint.static.rules import RuleContext, all_rules
 MAX_BYTES = 5_000_000
 # a file that mentions none of these cannot build an optimizer or touch parameters
 PREFILTER = re.compile(rb"optim|Optim|Adam|SGD|Lion|Lamb|param|require_grad|clip_grad")
-_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.I)
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 PARALLEL_MIN_FILES = 24
 
 
@@ -41,7 +39,7 @@ class Pending:
 
     finding: Finding
     key: str
-    cls: Optional[str]
+    cls: str | None
 
 
 @dataclass
@@ -49,7 +47,7 @@ class FileResult:
     path: str
     findings: list = field(default_factory=list)
     pending: list = field(default_factory=list)
-    error: Optional[str] = None
+    error: str | None = None
     skipped: bool = False  # pre-filter: nothing to check
 
 
@@ -72,7 +70,7 @@ def decode(data: bytes) -> str:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as e:
         raise ValueError(f"cannot decode it as {encoding}: {e}") from e
-    return text[1:] if text.startswith("\ufeff") else text
+    return text.removeprefix("\ufeff")
 
 
 def check_file(path: str, options: Options) -> FileResult:
@@ -206,7 +204,7 @@ def _check_chunk(args) -> list:
     return [check_file(p, options) for p in paths]
 
 
-def check_files(paths: list[str], options: Options, jobs: Optional[int] = None) -> list:
+def check_files(paths: list[str], options: Options, jobs: int | None = None) -> list:
     """Check files, in parallel processes when there are many; results in input order."""
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(paths) < PARALLEL_MIN_FILES:

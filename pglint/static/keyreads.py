@@ -27,7 +27,7 @@ class KeyReads:
     anywhere: set = field(default_factory=set)  # keys read outside Optimizer subclasses
     by_class: dict = field(default_factory=dict)  # (file, class) -> keys read in its methods
 
-    def update(self, other: "KeyReads") -> None:
+    def update(self, other: KeyReads) -> None:
         self.anywhere |= other.anywhere
         for k, v in other.by_class.items():
             self.by_class.setdefault(k, set()).update(v)

@@ -7,8 +7,6 @@ filters, different roots and anything unknown are not overlaps.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from pglint.static.filters import nested
 from pglint.static.values import WILDCARD, Atom, ParamSet
 
@@ -46,7 +44,7 @@ def atoms_overlap(a: Atom, b: Atom) -> bool:
     return outer.recursive and not outer.filter and inner.recursive
 
 
-def overlap(x: ParamSet, y: ParamSet) -> Optional[tuple[Atom, Atom]]:
+def overlap(x: ParamSet, y: ParamSet) -> tuple[Atom, Atom] | None:
     """The first pair of atoms that provably share parameters, or None."""
     if not x.known or not y.known:
         return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import Any
 
 import libcst as cst
 
@@ -61,20 +61,20 @@ class Atom:
     two atoms with the same list_id are the same set; nothing else is known of it.
     """
 
-    root: Optional[Root] = None
+    root: Root | None = None
     path: tuple = ()
     filter: Filter = frozenset()
     recursive: bool = True
     leaf: bool = False
-    list_id: Optional[int] = None
+    list_id: int | None = None
 
 
 @dataclass(frozen=True)
 class ParamSet:
     """The parameters an expression denotes; ``atoms is None`` means unknown contents."""
 
-    atoms: Optional[tuple] = None
-    node: Optional[cst.CSTNode] = None
+    atoms: tuple | None = None
+    node: cst.CSTNode | None = None
 
     @property
     def known(self) -> bool:
@@ -97,7 +97,7 @@ class PathValue:
 
     root: Root
     path: tuple = ()
-    node: Optional[cst.CSTNode] = None
+    node: cst.CSTNode | None = None
 
 
 @dataclass(eq=False)
@@ -121,7 +121,7 @@ class Materialized:
     """A list/tuple of parameters (``list(model.parameters())``, a list comprehension)."""
 
     params: ParamSet
-    node: Optional[cst.CSTNode] = None
+    node: cst.CSTNode | None = None
 
 
 @dataclass(eq=False)
@@ -152,7 +152,7 @@ class GroupDict:
     open: bool = False
     template: bool = False
     passed: bool = False
-    stmt: Optional[cst.CSTNode] = None  # the statement that wrote it
+    stmt: cst.CSTNode | None = None  # the statement that wrote it
     id: int = field(default_factory=new_id)
 
 
@@ -164,7 +164,7 @@ class ListObj:
     (``decay.append(p)``): known only by identity.
     """
 
-    node: Optional[cst.CSTNode]
+    node: cst.CSTNode | None
     elements: list = field(default_factory=list)
     open: bool = False
     id: int = field(default_factory=new_id)
@@ -204,9 +204,9 @@ class OptClass:
 
     name: str
     kind: str
-    keys: Optional[frozenset] = None
+    keys: frozenset | None = None
     defaults: tuple = ()  # ((key, value), ...) for literal defaults
-    file_class: Optional[str] = None  # for 'custom': the class name in this file
+    file_class: str | None = None  # for 'custom': the class name in this file
 
     @property
     def defaults_dict(self) -> dict:
@@ -225,9 +225,9 @@ class Group:
     """One parameter group of an optimizer as the source builds it."""
 
     params: ParamSet
-    dict: Optional[GroupDict] = None  # None for a bare top-level parameter list
-    node: Optional[cst.CSTNode] = None  # the 'params' value (or the top-level argument)
-    index: Optional[int] = None  # position in the list given to the constructor
+    dict: GroupDict | None = None  # None for a bare top-level parameter list
+    node: cst.CSTNode | None = None  # the 'params' value (or the top-level argument)
+    index: int | None = None  # position in the list given to the constructor
 
 
 @dataclass(eq=False)
@@ -236,13 +236,8 @@ class OptimizerValue:
     cls: OptClass
     groups: list  # list[Group]; groups_known False when the list is partly unknown
     groups_known: bool
-    name: Optional[str] = None  # the variable it was first bound to
+    name: str | None = None  # the variable it was first bound to
     kwargs: dict = field(default_factory=dict)  # ctor keyword -> value (Const/...)
     id: int = field(default_factory=new_id)
     replaced: bool = False  # a later assignment rebuilt it under the same name
 
-
-Value = Union[
-    _Unknown, PathValue, OneShot, Materialized, SetValue, GroupDict, ListObj, ElementOf,
-    Union_, Const, ClassRef, OptimizerValue,
-]

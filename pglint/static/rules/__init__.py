@@ -6,8 +6,9 @@ and yields ``Report`` values; it never parses or walks the tree on its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 import libcst as cst
 
@@ -19,11 +20,11 @@ class Report:
     code: str
     node: cst.CSTNode
     message: str
-    help: Optional[str] = None
+    help: str | None = None
     severity: str = ""
-    fix: Optional[Fix] = None
+    fix: Fix | None = None
     # PG004: the key is a finding only if no project file reads it as a group key
-    unless_read: Optional[tuple[str, Optional[str]]] = None  # (key, custom optimizer class)
+    unless_read: tuple[str, str | None] | None = None  # (key, custom optimizer class)
 
 
 @dataclass

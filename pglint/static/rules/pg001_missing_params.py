@@ -11,7 +11,7 @@ CODE = "PG001"
 
 def check(facts, rc: RuleContext):
     seen = set()
-    for d, opt in facts.dicts_to_optimizer:
+    for d, _opt in facts.dicts_to_optimizer:
         if id(d.node) in seen or d.open or "params" in d.keys:
             continue
         seen.add(id(d.node))

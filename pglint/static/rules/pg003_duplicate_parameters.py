@@ -13,7 +13,7 @@ HELP = ("give each parameter to exactly one group of one optimizer; split with "
 def _why(a, b, ga, gb, rc: RuleContext) -> str:
     if a.list_id is not None:
         return f"'{short(rc.code(gb.node))}' is the same list"
-    sa, sb = describe(a), describe(b)
+    sa = describe(a)
     ta, tb = short(rc.code(ga.node), 50), short(rc.code(gb.node), 50)
     if len(a.path) == len(b.path):
         return f"'{tb}' selects parameters of '{sa}' that '{ta}' holds too"
