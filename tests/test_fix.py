@@ -109,3 +109,16 @@ def test_fix_rechecks_clean_for_the_rule(project, run_cli):
     assert "both = list(itertools.chain(a.parameters(), b.parameters()))" in text
     assert "p.requires_grad = False" in text
     assert run_cli("check", "t.py")[0] == 0
+
+
+def test_pg001_rename_is_unsafe(project, run_cli):
+    src = """\
+    import torch
+    opt = torch.optim.SGD([{"param": model.parameters(), "lr": 0.1}])
+    """
+    f = project("t.py", src)
+    code, out, _ = run_cli("check", "--fix", "t.py", cwd=project.root)
+    assert code == 1 and codes_of(out) == ["PG001"] and "'params' instead of 'param'" in out
+    assert '"param":' in f.read_text()  # not applied without --unsafe-fixes
+    code, out, _ = run_cli("check", "--fix", "--unsafe-fixes", "t.py")
+    assert code == 0 and '{"params": model.parameters(), "lr": 0.1}' in f.read_text()

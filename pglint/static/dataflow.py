@@ -1049,12 +1049,14 @@ class Interpreter:
 
     def lazy_call(self, node: cst.Call, q: str):
         args = [self.eval(a.value) for a in node.args]
-        inner = tuple(v for v in args if isinstance(v, (OneShot, Union_)))
+        last = q.split(".")[-1]
+        # islice takes a few items and zip stops at the shortest: neither exhausts its inputs
+        partial = last in ("islice", "zip")
+        inner = () if partial else tuple(v for v in args if isinstance(v, (OneShot, Union_)))
         for v, a in zip(args, node.args):
             if isinstance(v, OneShot):
                 self.note_use(v, a.value, accepts_list=True)
         params = UNKNOWN_PARAMS
-        last = q.split(".")[-1]
         if last == "chain" and all(not a.star and a.keyword is None for a in node.args):
             params = union(*(self.params_of(v) for v in args), node=node)
         elif last == "filter" and len(node.args) == 2 and isinstance(node.args[0].value, cst.Lambda):
