@@ -45,7 +45,7 @@ MARKER = ".realcode-wheel"  # in an unpacked tree: the wheel it came from
 ROOT_MARKER_TEXT = ("# Written by scripts/realcode.py: makes this unpacked wheel its own\n"
                     "# project root for pglint (configuration, PG004 key scan).\n")
 _ERROR_LINE = re.compile(r"^pglint: error: (?P<path>.+?\.pyi?): (?P<reason>.+)$")
-_CHECKED = re.compile(r"\((\d+) files? checked in")
+_CHECKED = re.compile(r"\((\d+)(?: files?)? checked in")  # "(3 files checked in" / "(3 checked in"
 _SKIP_DIRS = {"__pycache__", ".git"}
 
 

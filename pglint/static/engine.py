@@ -13,7 +13,7 @@ import re
 import tokenize
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from io import BytesIO
 
 import libcst as cst
@@ -226,7 +226,3 @@ def resolve_pending(results: Iterable[FileResult], is_read) -> None:
             if not is_read(p.key, p.finding.filename, p.cls):
                 r.findings.append(p.finding)
         r.pending = []
-
-
-def with_filename(f: Finding, name: str) -> Finding:
-    return replace(f, filename=name)
