@@ -71,7 +71,9 @@ def _walk(directory: Path) -> list[Path]:
 def python_files(directory: Path, root: Path, exclude: list[str]) -> list[Path]:
     directory = directory.resolve()
     root = root.resolve()
-    found = _git_files(directory) if (root / ".git").exists() or _in_git(directory) else None
+    in_git = (root / ".git").exists() or _in_git(directory)
+    # a directory the user names is checked even when git ignores it as a whole
+    found = _git_files(directory) if in_git and not _git_ignored(directory) else None
     if found is None:
         found = _walk(directory)
     out = []
@@ -93,6 +95,14 @@ def python_files(directory: Path, root: Path, exclude: list[str]) -> list[Path]:
             continue
         out.append(f)
     return sorted(set(out))
+
+
+def _git_ignored(directory: Path) -> bool:
+    try:
+        return subprocess.run(["git", "-C", str(directory), "check-ignore", "-q", "."],
+                              capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 def _in_git(directory: Path) -> bool:

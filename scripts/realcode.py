@@ -132,7 +132,7 @@ def fetch(spec: str, work: Path, refresh: bool) -> Source:
 
 def count_python_files(path: Path) -> int:
     n = 0
-    for dirpath, dirnames, filenames in os.walk(path):
+    for _dirpath, dirnames, filenames in os.walk(path):
         dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS]
         n += sum(1 for f in filenames if f.endswith(".py"))
     return n
@@ -233,7 +233,7 @@ def report(sources: list[Source], total_seconds: float, jobs: int) -> None:
     if unchecked:
         print()
         print(f"== files pglint could not check ({len(unchecked)}) ==")
-        for label, path, reason, genuine in unchecked:
+        for _label, path, reason, genuine in unchecked:
             verdict = "genuine syntax error" if genuine else "PGLINT FAILURE (CPython compiles it)"
             print(f"{path}: {reason}  [{verdict}]")
     crashed = [s for s in sources if s.crash]

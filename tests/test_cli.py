@@ -214,3 +214,36 @@ def test_python_m_and_no_torch(project):
     r = subprocess.run([sys.executable, "-m", "pglint", "check", "train.py"], cwd=project.root,
                        capture_output=True, text=True, env=env)
     assert r.returncode == 1 and "PG002" in r.stdout
+
+
+def test_named_ignored_directory_is_checked_and_its_own_reads_count(project, run_cli):
+    root = project.root
+    (root / ".gitignore").write_text("vendor/\n")
+    project("vendor/t.py", "import torch\nopt = torch.optim.SGD(model.parameters, lr=0.1)\n")
+    project("vendor/opt.py", """\
+    import torch
+    class MyOpt(torch.optim.Optimizer):
+        def __init__(self, params, lr=1e-3):
+            super().__init__(params, dict(lr=lr))
+        def step(self):
+            for group in self.param_groups:
+                for p, n in zip(group["params"], group["names"]):
+                    p.data.add_(p.grad, alpha=-group["lr"])
+    def build(model):
+        named = list(model.named_parameters())
+        return MyOpt([{"params": [p for _, p in named], "names": [n for n, _ in named]}])
+    """)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    code, out, _ = run_cli("check", "vendor", cwd=root)
+    assert code == 1
+    assert [line.split()[1] for line in out.splitlines() if not line.startswith(" ")] == ["PG007"]
+
+
+def test_lambda_is_not_an_optimizer(project, run_cli):
+    project("t.py", """\
+    import torch
+    from torchvision import transforms
+    snapshot = transforms.Lambda(model.parameters)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    """)
+    assert run_cli("check", "t.py", cwd=project.root)[:2] == (0, "")

@@ -79,11 +79,23 @@ class ProjectKeys:
             self._scanned[root] = got
         return got
 
+    def own(self, filename: str) -> keyreads.KeyReads:
+        """The checked file's own reads: they count even when the project scan skips the
+        file (git-ignored, excluded, or outside the project)."""
+        got = self._scanned.get(filename)
+        if got is None:
+            try:
+                text = Path(filename).read_bytes().decode("utf-8", "replace")
+            except OSError:
+                text = ""
+            got = self._scanned[filename] = keyreads.scan(text, filename)
+        return got
+
     def is_read(self, key: str, filename: str, cls: str | None) -> bool:
+        if self.own(filename).is_read(key, filename, cls):
+            return True
         root = self.roots.get(filename)
-        if root is None:
-            return False
-        return self.reads(root).is_read(key, filename, cls)
+        return root is not None and self.reads(root).is_read(key, filename, cls)
 
 
 def run(paths: list[str], *, select=None, ignore=None, extra_keys=(), config_path=None,

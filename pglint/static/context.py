@@ -21,8 +21,9 @@ _THIRD_PARTY_OPT = re.compile(
     r"^[A-Z][A-Za-z0-9_]*$"
 )
 _OPT_WORDS = re.compile(
-    r"(Adam|SGD|Lion|Lamb|LAMB|Lars|LARS|Adafactor|Adagrad|Adadelta|RMSprop|RMSProp|Rprop|"
+    r"(Adamax|Adam|SGD|Lion|Lamb|LAMB|Lars|LARS|Adafactor|Adagrad|Adadelta|RMSprop|RMSProp|Rprop|"
     r"Novograd|NovoGrad|Sophia|Shampoo|Prodigy|Muon|Adan|AdaBelief|Ranger|Optimizer|Optim$)"
+    r"(?![a-z])"  # a word of its own: Lamb but not Lambda, Adan but not Adanet
 )
 _NOT_OPT = re.compile(r"(Config|Args|Arguments|Scheduler|Wrapper|State|Builder|Factory|Mixin|Base|"
                       r"Lookahead|Registry|Test|Error|Exception|Callback|Hook)")
