@@ -12,6 +12,8 @@ import pytest
 torch = pytest.importorskip("torch")
 nn = torch.nn
 
+from fakes import AcceleratedOptimizer
+
 import pglint
 from pglint import AuditError, assert_audit, audit
 from pglint.runtime.command import run_audit
@@ -161,22 +163,6 @@ def test_clean_one_optimizer_per_parameter():
 def test_clean_optimizer_wrappers():
     model = Net()
     inner = torch.optim.AdamW(split_decay(model))
-
-    class AcceleratedOptimizer(torch.optim.Optimizer):  # accelerate's shape: forwards to .optimizer
-        def __init__(self, optimizer):
-            self.optimizer = optimizer
-
-        @property
-        def param_groups(self):
-            return self.optimizer.param_groups
-
-        @property
-        def state(self):
-            return self.optimizer.state
-
-        @property
-        def defaults(self):
-            return self.optimizer.defaults
 
     class LightningOptimizer:
         def __init__(self, optimizer):

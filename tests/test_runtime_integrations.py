@@ -11,6 +11,8 @@ import pytest
 torch = pytest.importorskip("torch")
 nn = torch.nn
 
+from fakes import AcceleratedOptimizer
+
 from pglint import AuditError
 from pglint.integrations import hf, lightning
 
@@ -82,23 +84,6 @@ def test_lightning_callback_class_with_lightning(monkeypatch):
     model, opt = model_and_opt(bad=True)
     with pytest.raises(AuditError):
         cb.on_train_start(FakeTrainer([opt]), model)
-
-
-class AcceleratedOptimizer(torch.optim.Optimizer):  # accelerate's shape
-    def __init__(self, optimizer):
-        self.optimizer = optimizer
-
-    @property
-    def param_groups(self):
-        return self.optimizer.param_groups
-
-    @property
-    def state(self):
-        return self.optimizer.state
-
-    @property
-    def defaults(self):
-        return self.optimizer.defaults
 
 
 def test_hf_logic_unwraps_accelerated_optimizer():
