@@ -93,14 +93,11 @@ def _check(args) -> int:
         print(f"pglint: error: unknown code(s): {', '.join(bad)} (see `pglint rules`)",
               file=sys.stderr)
         return EXIT_ERROR
-    select = (args.select or []) + args.extend_select if (args.select or args.extend_select) \
-        else None
-    if args.select is None and args.extend_select:
-        select = ["PG"] + args.extend_select
     started = time.perf_counter()
     try:
         run, missing = check.run(
-            args.paths, select=select, ignore=args.ignore, extra_keys=args.extra_keys,
+            args.paths, select=args.select, extend_select=args.extend_select,
+            ignore=args.ignore, extra_keys=args.extra_keys,
             config_path=args.config, fix=args.fix, diff=args.diff,
             unsafe_fixes=args.unsafe_fixes, jobs=args.jobs,
         )

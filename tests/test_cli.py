@@ -247,3 +247,12 @@ def test_lambda_is_not_an_optimizer(project, run_cli):
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     """)
     assert run_cli("check", "t.py", cwd=project.root)[:2] == (0, "")
+
+
+def test_extend_select_adds_to_the_configured_selection(project, run_cli):
+    (project.root / "pyproject.toml").write_text("[tool.pglint]\nselect = ['PG004']\n")
+    project("train.py", BAD + TYPO)
+    out = run_cli("check", "train.py", cwd=project.root)[1]
+    assert "PG004" in out and "PG002" not in out
+    out = run_cli("check", "--extend-select", "PG002", "train.py")[1]
+    assert "PG004" in out and "PG002" in out

@@ -98,7 +98,7 @@ class ProjectKeys:
         return root is not None and self.reads(root).is_read(key, filename, cls)
 
 
-def run(paths: list[str], *, select=None, ignore=None, extra_keys=(), config_path=None,
+def run(paths: list[str], *, select=None, extend_select=(), ignore=None, extra_keys=(), config_path=None,
         fix: bool = False, diff: bool = False, unsafe_fixes: bool = False,
         jobs: int | None = None) -> tuple[CheckRun, list[str]]:
     """Check ``paths``; returns the run and messages about paths that do not exist.
@@ -125,7 +125,8 @@ def run(paths: list[str], *, select=None, ignore=None, extra_keys=(), config_pat
         per_file_cfg[_display(f)] = cfg if config_path is not None else cfg_for(r)
     # one Options per configuration; CLI flags override the file's configuration
     def options(c: config_mod.Config) -> engine.Options:
-        sel = list(select) if select else list(c.select)
+        # --select replaces the configured selection; --extend-select adds to either
+        sel = (list(select) if select else list(c.select)) + list(extend_select)
         ign = list(c.ignore) + list(ignore or [])
         return engine.Options(tuple(sel), tuple(ign), frozenset(c.extra_keys) | frozenset(extra_keys))
 

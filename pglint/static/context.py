@@ -109,10 +109,6 @@ class FileContext:
         return None
 
 
-def _dotted(node: cst.BaseExpression) -> str:
-    return code(node)
-
-
 def _target_names(t) -> set[str]:
     if isinstance(t, cst.Name):
         return {t.value}
@@ -203,7 +199,7 @@ def build_context(module: cst.Module) -> FileContext:
 
         def visit_Import(self, node: cst.Import):
             for alias in node.names:
-                full = _dotted(alias.name)
+                full = code(alias.name)
                 if alias.asname is not None:
                     ctx.imports[alias.asname.name.value] = full
                 else:
@@ -212,9 +208,9 @@ def build_context(module: cst.Module) -> FileContext:
         def visit_ImportFrom(self, node: cst.ImportFrom):
             if node.module is None or node.relative or isinstance(node.names, cst.ImportStar):
                 return
-            mod = _dotted(node.module)
+            mod = code(node.module)
             for alias in node.names:
-                name = _dotted(alias.name)
+                name = code(alias.name)
                 local = alias.asname.name.value if alias.asname is not None else name
                 ctx.imports[local] = f"{mod}.{name}"
 

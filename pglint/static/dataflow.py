@@ -63,7 +63,6 @@ class MethodRef:
     """``model.parameters`` without the call (PG007)."""
 
     node: cst.Attribute
-    base: cst.BaseExpression
 
 
 @dataclass
@@ -112,7 +111,7 @@ class Facts:
     model_changes: list = field(default_factory=list)  # ModelChange
     # name-bound one-shot iterables: id -> (assign node, value node, [uses]) for PG002 fixes
     bindings: dict = field(default_factory=dict)
-    uses: dict = field(default_factory=dict)  # oneshot id -> list[(node, accepts_list: bool)]
+    uses: dict = field(default_factory=dict)  # oneshot id -> [nodes where a list would serve]
     refs: dict = field(default_factory=dict)  # oneshot id -> every Name node that reads it
     attr_stores: list = field(default_factory=list)  # (Attribute target, statement) (PG010)
 
@@ -553,7 +552,7 @@ class Interpreter:
         if _depth > 4:
             return
         if isinstance(value, OneShot):
-            self.note_use(value, node, accepts_list=True)
+            self.note_use(value, node)
             first = self.state.consumed.get(value.id)
             if first is not None:
                 if self.report:
@@ -579,9 +578,10 @@ class Interpreter:
         base = self.loop_exit_base[outer] if outer < len(self.loop_exit_base) else len(self.exit_stack)
         return not any(self.exit_stack[base:])
 
-    def note_use(self, it: OneShot, node, accepts_list: bool) -> None:
+    def note_use(self, it: OneShot, node) -> None:
+        """``it`` is used at ``node`` in a way a list would serve as well (PG002's fix)."""
         if self.report:
-            self.facts.uses.setdefault(it.id, []).append((node, accepts_list))
+            self.facts.uses.setdefault(it.id, []).append(node)
 
     def element_of(self, it: Any) -> Any:
         if isinstance(it, ListObj) and not it.open and it.elements:
@@ -653,12 +653,10 @@ class Interpreter:
             return ClassRef(cls) if cls is not None else UNKNOWN
         if node.attr.value in _PARAM_METHODS:
             self.eval(node.value)
-            return MethodRef(node, node.value)
+            return MethodRef(node)
         base = self.eval(node.value)
         if isinstance(base, PathValue):
             return PathValue(base.root, base.path + (node.attr.value,), node)
-        if isinstance(base, OptimizerValue) and node.attr.value == "param_groups":
-            return _ParamGroupsOf(base)
         return UNKNOWN
 
     def ev_Subscript(self, node: cst.Subscript):
@@ -699,12 +697,11 @@ class Interpreter:
     def ev_BinaryOperation(self, node: cst.BinaryOperation):
         a = self.eval(node.left)
         b = self.eval(node.right)
-        if isinstance(node.operator, cst.Add):
-            pa, pb = self.params_of(a), self.params_of(b)
-            if isinstance(a, (Materialized, ListObj)) and isinstance(b, (Materialized, ListObj)):
-                if isinstance(a, ListObj) and isinstance(b, ListObj):
-                    return ListObj(node, a.elements + b.elements, a.open or b.open)
-                return Materialized(union(pa, pb, node=node), node)
+        if isinstance(node.operator, cst.Add) and isinstance(a, (Materialized, ListObj)) \
+                and isinstance(b, (Materialized, ListObj)):
+            if isinstance(a, ListObj) and isinstance(b, ListObj):
+                return ListObj(node, a.elements + b.elements, a.open or b.open)
+            return Materialized(union(self.params_of(a), self.params_of(b), node=node), node)
         return UNKNOWN
 
     def ev_Dict(self, node: cst.Dict):
@@ -770,8 +767,8 @@ class Interpreter:
         first_iter = self.eval(fors[0].iter)
         if not lazy:
             self.consume(first_iter, fors[0].iter)
-        else:
-            self.note_use_lazy(first_iter, fors[0].iter)
+        elif isinstance(first_iter, OneShot):
+            self.note_use(first_iter, fors[0].iter)
         self.bind_target(fors[0].target, self.element_of(first_iter), node)
         deferred = []
         for f in fors[1:]:
@@ -812,10 +809,6 @@ class Interpreter:
             else:
                 self.state.env.pop(k, None)
         return result
-
-    def note_use_lazy(self, it: Any, node) -> None:
-        if isinstance(it, OneShot):
-            self.note_use(it, node, accepts_list=True)
 
     def _is_dict_call(self, call: cst.Call) -> bool:
         return isinstance(call.func, cst.Name) and call.func.value == "dict" \
@@ -1055,7 +1048,7 @@ class Interpreter:
         inner = () if partial else tuple(v for v in args if isinstance(v, (OneShot, Union_)))
         for v, a in zip(args, node.args):
             if isinstance(v, OneShot):
-                self.note_use(v, a.value, accepts_list=True)
+                self.note_use(v, a.value)
         params = UNKNOWN_PARAMS
         if last == "chain" and all(not a.star and a.keyword is None for a in node.args):
             params = union(*(self.params_of(v) for v in args), node=node)
@@ -1240,11 +1233,6 @@ class _DeepCopy:
     node: cst.Call
     source: PathValue
     alive: list
-
-
-@dataclass(eq=False)
-class _ParamGroupsOf:
-    opt: OptimizerValue
 
 
 _SOME_OPTIMIZER = OptClass("optimizer", "third", None)

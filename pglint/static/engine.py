@@ -48,7 +48,6 @@ class FileResult:
     findings: list = field(default_factory=list)
     pending: list = field(default_factory=list)
     error: str | None = None
-    skipped: bool = False  # pre-filter: nothing to check
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,7 @@ def check_file(path: str, options: Options) -> FileResult:
 
 def check_bytes(data: bytes, path: str, options: Options) -> FileResult:
     if not PREFILTER.search(data):
-        return FileResult(path, skipped=True)
+        return FileResult(path)  # the pre-filter: nothing here can build an optimizer
     try:
         text = decode(data)
     except ValueError as e:

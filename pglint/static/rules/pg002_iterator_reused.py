@@ -46,7 +46,7 @@ def _fix(facts, it, binding, rc: RuleContext):
         return None
     if assign.targets[0].target is not target:
         return None
-    uses = {id(node) for node, accepts_list in facts.uses.get(it.id, ()) if accepts_list}
+    uses = {id(node) for node in facts.uses.get(it.id, ())}
     refs = facts.refs.get(it.id, ())
     if not refs or any(id(ref) not in uses for ref in refs):
         return None
