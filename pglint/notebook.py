@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pglint.finding import Edit, Finding, Fix
+from pglint.finding import Edit, Finding
 
 SUFFIX = ".ipynb"
 # cell magics whose body is Python run in the notebook's namespace
@@ -197,7 +197,8 @@ def _transform(lines: list[str], python_body: bool):
             depth, continued, in_string = _scan(body, depth, in_string)
             continue
         m = _LINE_MAGIC.match(stripped)
-        if m and m.group("name") in PYTHON_LINE_MAGICS:  # %time STMT: STMT runs here
+        if m and m.group("name") in PYTHON_LINE_MAGICS and not m.group("rest").startswith("-"):
+            # %time STMT: STMT runs here (with options, -n 1 ..., the line is skipped)
             cut = len(stripped) - len(m.group("rest"))
             new = indent + m.group("rest")
             yield new + ending, False, cut
@@ -263,6 +264,10 @@ def check_bytes(data: bytes, path: str, options):
     if not nb.is_python():
         return engine.FileResult(path)
     program, lmap = nb.program()
+    if len(program) > engine.MAX_BYTES:
+        return engine.FileResult(path, error=f"the notebook's code is too large to check "
+                                             f"({len(program):,} characters; the limit is "
+                                             f"{engine.MAX_BYTES:,}): exclude it")
     if not engine.PREFILTER.search(program.encode("utf-8", "replace")):
         return engine.FileResult(path)
     result = engine.check_source(program, path, options, line_label=lmap.label)
@@ -324,9 +329,10 @@ def _line_starts(text: str) -> list[int]:
     return out
 
 
-def fix(path: str, options, is_read, unsafe: bool, max_passes: int):
-    """Apply fixes to a notebook's cells: (new file text or None, fixes applied, the old
-    and new code-cell sources)."""
+def fix(path: str, options, is_read, unsafe: bool, max_passes: int, fixable: set):
+    """Apply the fixes of findings whose code is in ``fixable`` (what the run reported
+    for this file, after per-file-ignores) to a notebook's cells: (new file text or None,
+    fixes applied, the old and new code-cell sources)."""
     from pglint.static import engine
     from pglint.static.check import apply_edits
 
@@ -345,7 +351,7 @@ def fix(path: str, options, is_read, unsafe: bool, max_passes: int):
         result = _to_cells(result, lmap, sources)
         by_cell: dict = {}
         for f in result.findings:
-            if f.fix is None or not (f.fix.safe or unsafe):
+            if f.fix is None or not (f.fix.safe or unsafe) or f.code not in fixable:
                 continue
             cells = {e.cell for e in f.fix.edits}
             if len(cells) == 1:
@@ -365,7 +371,10 @@ def fix(path: str, options, is_read, unsafe: bool, max_passes: int):
             return None, 0, {}, {}
     if not total:
         return None, 0, {}, {}
-    return nb.with_sources(sources), total, nb.sources, sources
+    try:
+        return nb.with_sources(sources), total, nb.sources, sources
+    except (RecursionError, KeyError, IndexError):  # JSON too deep to walk: leave it
+        return None, 0, {}, {}
 
 
 def python_text(path: Path, data: bytes) -> str:
@@ -386,38 +395,45 @@ _decoder = json.JSONDecoder()
 
 
 def _source_spans(text: str) -> dict:
-    """cell number -> (start, end) of its "source" value in the notebook's JSON text."""
+    """cell number -> (start, end) of its "source" value in the notebook's JSON text
+    (already known to be valid JSON)."""
     i = _WS.match(text, 1 if text.startswith("\ufeff") else 0).end()
     spans: dict = {}
-    for key, vstart, vend in _members(text, i):
-        if key == "cells":
-            j = _WS.match(text, vstart + 1).end()
-            n = 0
-            while text[j] != "]":
-                n += 1
-                end = _skip(text, j)
-                if text[j] == "{":
-                    for k, s, e in _members(text, j):
-                        if k == "source":
-                            spans[n] = (s, e)
-                j = _WS.match(text, end).end()
-                if text[j] == ",":
-                    j = _WS.match(text, j + 1).end()
+    for key, start, _ in _object(text, i)[0]:
+        if key == "cells" and text[start] == "[":
+            for n, (cell, _) in enumerate(_array(text, start)[0], 1):
+                if text[cell] == "{":
+                    spans.update((n, (s, e)) for k, s, e in _object(text, cell)[0]
+                                 if k == "source")
     return spans
 
 
-def _members(text: str, i: int):
-    """(key, value start, value end) of the object starting at text[i] == '{'."""
+def _object(text: str, i: int) -> tuple[list, int]:
+    """The members (key, value start, value end) of the object at text[i], and its end."""
+    members = []
     j = _WS.match(text, i + 1).end()
     while text[j] != "}":
         key, j = json.decoder.scanstring(text, j + 1)
-        j = _WS.match(text, j).end() + 1  # the ':'
-        j = _WS.match(text, j).end()
+        j = _WS.match(text, _WS.match(text, j).end() + 1).end()  # past the ':'
         end = _skip(text, j)
-        yield key, j, end
+        members.append((key, j, end))
         j = _WS.match(text, end).end()
         if text[j] == ",":
             j = _WS.match(text, j + 1).end()
+    return members, j + 1
+
+
+def _array(text: str, i: int) -> tuple[list, int]:
+    """The items (start, end) of the array at text[i], and its end."""
+    items = []
+    j = _WS.match(text, i + 1).end()
+    while text[j] != "]":
+        end = _skip(text, j)
+        items.append((j, end))
+        j = _WS.match(text, end).end()
+        if text[j] == ",":
+            j = _WS.match(text, j + 1).end()
+    return items, j + 1
 
 
 def _skip(text: str, i: int) -> int:
@@ -425,18 +441,10 @@ def _skip(text: str, i: int) -> int:
     ch = text[i]
     if ch == '"':
         return json.decoder.scanstring(text, i + 1)[1]
-    if ch in "[{":
-        close = "]" if ch == "[" else "}"
-        j = _WS.match(text, i + 1).end()
-        while text[j] != close:
-            if ch == "{":
-                j = json.decoder.scanstring(text, j + 1)[1]
-                j = _WS.match(text, j).end() + 1
-                j = _WS.match(text, j).end()
-            j = _WS.match(text, _skip(text, j)).end()
-            if text[j] == ",":
-                j = _WS.match(text, j + 1).end()
-        return j + 1
+    if ch == "{":
+        return _object(text, i)[1]
+    if ch == "[":
+        return _array(text, i)[1]
     return _decoder.raw_decode(text, i)[1]
 
 

@@ -233,7 +233,8 @@ def _fix(run_: CheckRun, by_opts: dict, keys: ProjectKeys, unsafe: bool, write: 
 def _fix_notebook(run_: CheckRun, i: int, opts, keys: ProjectKeys, unsafe: bool, write: bool,
                   collect_diff: bool) -> None:
     r = run_.results[i]
-    new_text, total, old, new = notebook.fix(r.path, opts, keys.is_read, unsafe, MAX_FIX_PASSES)
+    new_text, total, old, new = notebook.fix(r.path, opts, keys.is_read, unsafe, MAX_FIX_PASSES,
+                                             {f.code for f in r.findings})
     if not total:
         return
     run_.fixed += total

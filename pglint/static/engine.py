@@ -76,9 +76,10 @@ def decode(data: bytes) -> str:
 def check_file(path: str, options: Options) -> FileResult:
     try:
         size = os.path.getsize(path)
-        if size > MAX_BYTES:
+        limit = MAX_BYTES * 10 if path.endswith(".ipynb") else MAX_BYTES  # outputs, images
+        if size > limit:
             return FileResult(path, error=f"file is too large to check ({size:,} bytes; "
-                                          f"the limit is {MAX_BYTES:,}): exclude it")
+                                          f"the limit is {limit:,}): exclude it")
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
