@@ -61,6 +61,9 @@ class CellLine(int):
     def __format__(self, spec: str) -> str:
         return str(self) if not spec else int.__format__(self, spec)
 
+    def __reduce__(self):
+        return CellLine, (int(self), self.cell, self.line)
+
 
 @dataclass
 class LineMap:
