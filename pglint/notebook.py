@@ -130,13 +130,11 @@ class Notebook:
         return cls(text, doc, sources)
 
     def is_python(self) -> bool:
+        """False when the notebook names another kernel language (R, Julia, ...)."""
         meta = self.doc.get("metadata")
-        if not isinstance(meta, dict):
-            return True
-        for lang in ((meta.get("language_info") or {}).get("name") if isinstance(
-                meta.get("language_info"), dict) else None,
-                (meta.get("kernelspec") or {}).get("language") if isinstance(
-                meta.get("kernelspec"), dict) else None):
+        meta = meta if isinstance(meta, dict) else {}
+        for table, key in (("language_info", "name"), ("kernelspec", "language")):
+            lang = meta.get(table).get(key) if isinstance(meta.get(table), dict) else None
             if isinstance(lang, str) and lang.strip():
                 return lang.strip().lower() == "python"
         return True
