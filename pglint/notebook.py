@@ -164,7 +164,7 @@ def build_program(sources: dict) -> tuple[str, LineMap]:
     out: list[str] = []
     lmap = LineMap()
     for cell, src in sources.items():
-        lines = src.splitlines(keepends=True)
+        lines = _split(src)
         if lines and not lines[-1].endswith(("\n", "\r")):
             lines[-1] += "\n"
         python_body = True
@@ -321,9 +321,18 @@ def _edit(e: Edit, lmap: LineMap, starts: dict) -> Edit | None:
     return Edit(start, end, e.text, line, col, end_line, end_col, cell)
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def _split(text: str) -> list[str]:
+    """Lines as Python counts them (only \\n, \\r\\n and \\r end a line; not str.splitlines'
+    form feeds or U+2028), with their endings."""
+    return _LINE.findall(text)
+
+
 def _line_starts(text: str) -> list[int]:
     out, acc = [], 0
-    for ln in text.splitlines(keepends=True):
+    for ln in _split(text):
         out.append(acc)
         acc += len(ln)
     out.append(acc)

@@ -210,3 +210,6 @@ def test_deeply_nested_json_is_an_error_not_a_crash(project, run_cli):
                              cwd=project.root)
     assert code == 2 and json.loads(out)[0]["code"] == "PG000"
     assert "deep.ipynb: not a notebook" in err
+    # lines as Python counts them: a form feed or U+2028 in a string ends no line
+    program, lmap = build_program({1: "a = '\x0c\u2028'\r\nb = 1"})
+    assert program == "a = '\x0c\u2028'\r\nb = 1\n" and lmap.lines == [1, 2]
