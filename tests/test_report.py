@@ -243,3 +243,20 @@ def test_sarif_uri_of_an_odd_file_name(project, run_cli):
     _validate(doc)
     loc = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
     assert loc["artifactLocation"]["uri"] == "my%20dir/t%201.py"
+
+
+def test_sarif_schema_with_a_notebook(project, run_cli):
+    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+              "source": src} for src in (
+        ["import torch\n", "params = model.parameters()"],
+        ["opt = torch.optim.SGD(params)\n", "torch.nn.utils.clip_grad_norm_(params, 1.0)"])]
+    project("nb.ipynb", json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                                    "nbformat_minor": 5}))
+    project("broken.ipynb", '{"cells": [')
+    code, doc = _sarif(run_cli, ".", cwd=project.root)
+    assert code == 2
+    _validate(doc)
+    results = {r["ruleId"]: r for r in doc["runs"][0]["results"]}
+    assert results["PG002"]["locations"][0]["properties"] == {"cell": 2}
+    assert results["PG000"]["locations"][0]["physicalLocation"]["artifactLocation"] == {
+        "uri": "broken.ipynb"}
