@@ -260,3 +260,14 @@ def test_sarif_schema_with_a_notebook(project, run_cli):
     assert results["PG002"]["locations"][0]["properties"] == {"cell": 2}
     assert results["PG000"]["locations"][0]["physicalLocation"]["artifactLocation"] == {
         "uri": "broken.ipynb"}
+
+
+def test_junit_is_well_formed_with_control_characters():
+    from pglint.finding import Finding
+    from pglint.report.junit import junit
+
+    f = Finding("PG000", "cannot parse \x01 here", filename="a\x02.py", line=1, column=1)
+    root = ET.fromstring(junit([f], ["a\x02.py", "ok.py"]))
+    [case, ok] = root.iter("testcase")
+    assert case.get("name") == "a\ufffd.py" and ok.get("name") == "ok.py"
+    assert case.find("error").get("message") == "PG000 cannot parse \ufffd here"
