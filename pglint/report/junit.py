@@ -11,7 +11,6 @@ from pglint import codes
 from pglint.finding import Finding
 from pglint.report import where
 
-
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
