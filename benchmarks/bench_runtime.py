@@ -1,0 +1,98 @@
+"""The runtime audit against one ``AdamW.step()``, measured in the same process.
+
+    python benchmarks/bench_runtime.py
+
+Two models: a GPT-2-small-shaped one (124 M parameters, AdamW ``foreach=True``, decay and
+no-decay groups) and 10,000 small tensors.  Each is audited before and after a step (a
+stepped optimizer has state, which PG107 reads).  Prints median audit time, median step
+time and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+from torch import nn
+
+import pglint
+
+
+class Block(nn.Module):
+    def __init__(self, d: int):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(d)
+        self.attn = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+        self.ln_2 = nn.LayerNorm(d)
+        self.fc = nn.Linear(d, 4 * d)
+        self.out = nn.Linear(4 * d, d)
+
+
+class GPT2Small(nn.Module):
+    """GPT-2 small's parameter shapes (124 M; the output layer tied to the embedding)."""
+
+    def __init__(self, vocab=50257, ctx=1024, d=768, layers=12):
+        super().__init__()
+        self.wte = nn.Embedding(vocab, d)
+        self.wpe = nn.Embedding(ctx, d)
+        self.h = nn.ModuleList(Block(d) for _ in range(layers))
+        self.ln_f = nn.LayerNorm(d)
+        self.lm_head = nn.Linear(d, vocab, bias=False)
+        self.lm_head.weight = self.wte.weight
+
+
+class ManySmall(nn.Module):
+    def __init__(self, n=10_000):
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(4, 4) for _ in range(n // 2))
+
+
+def optimizer_for(model: nn.Module) -> torch.optim.Optimizer:
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
+                              {"params": no_decay, "weight_decay": 0.0}],
+                             lr=3e-4, foreach=True)
+
+
+def timed(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench(label: str, model: nn.Module, repeat: int) -> None:
+    opt = optimizer_for(model)
+    n = sum(1 for _ in model.parameters())
+    size = sum(p.numel() for p in model.parameters())
+    fresh = timed(lambda: pglint.audit(model, opt), repeat)
+    for p in model.parameters():
+        p.grad = torch.full_like(p, 1e-3)
+    opt.step()  # state exists from here on
+    step = timed(opt.step, max(3, repeat // 4))
+    stepped = timed(lambda: pglint.audit(model, opt), repeat)
+    report = pglint.audit(model, opt)
+    print(f"{label:34} {n:6} tensors {size / 1e6:7.1f} M  audit {fresh * 1e3:7.2f} ms fresh, "
+          f"{stepped * 1e3:7.2f} ms stepped | step() {step * 1e3:8.2f} ms | "
+          f"audit/step {stepped / step:6.2%} | findings {len(report.findings)}", flush=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=15)
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    bench("GPT-2 small (AdamW foreach=True)", GPT2Small(), args.repeat)
+    bench("10,000 small tensors", ManySmall(), args.repeat)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

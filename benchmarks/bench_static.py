@@ -1,0 +1,217 @@
+"""pglint's static pass against ruff, side by side, medians of alternating runs.
+
+    python benchmarks/bench_static.py                 # transformers + diffusers, 3 rounds
+    python benchmarks/bench_static.py --trees diffusers --rounds 1
+
+Fetches the corpora with ``pip download --no-deps`` (wheels unzipped under
+``benchmarks/.corpora/``, git-ignored), installs ruff if it is missing, then runs each
+pair of commands alternately and prints median CPU (the children's user+sys, from
+``os.wait4``) and wall times and their ratios.  Ratios, not absolute times, are what
+compare: both tools run in the same minutes on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CORPORA = HERE / ".corpora"
+
+SMALL_FILE = '''\
+import torch
+from torch import nn
+
+model = nn.Linear(4, 2)
+decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+optimizer = torch.optim.AdamW(
+    [{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}%s],
+    lr=3e-4,
+)
+'''
+
+
+def fetch(name: str) -> Path:
+    """The unzipped wheel of ``name`` (downloaded once)."""
+    CORPORA.mkdir(exist_ok=True)
+    (CORPORA / ".gitignore").write_text("*\n")
+    tree = CORPORA / name
+    if tree.is_dir():
+        return tree
+    wheels = sorted(CORPORA.glob(f"{name}-*.whl"))
+    if not wheels:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary",
+                        ":all:", "-d", str(CORPORA), name], check=True)
+        wheels = sorted(CORPORA.glob(f"{name}-*.whl"))
+    with zipfile.ZipFile(wheels[-1]) as z:
+        z.extractall(tree)
+    (tree / "pyproject.toml").write_text("")  # its own project root, default settings
+    return tree
+
+
+def ruff_command() -> list[str]:
+    exe = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if exe is None:
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "ruff"], check=True)
+        exe = shutil.which("ruff", path=str(Path(sys.executable).parent)) or "ruff"
+    return [exe]
+
+
+def run(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> tuple[float, float, str, str]:
+    """(CPU seconds of the process and its children, wall seconds, stdout, stderr)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        p = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err,
+                             env={**os.environ, **(env or {})})
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - start
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return ru.ru_utime + ru.ru_stime, wall, out.read().decode(), err.read().decode()
+
+
+def pglint(*args: str) -> list[str]:
+    return [sys.executable, "-m", "pglint", "check", "--exit-zero", *args]
+
+
+def has_flag(flag: str) -> bool:
+    return flag in subprocess.run(pglint("--help"), capture_output=True, text=True).stdout
+
+
+def compare(label: str, ours: list[str], theirs: list[str], rounds: int, peer: str,
+            before=None, cwd=None, env=None) -> dict:
+    """Alternate the two commands ``rounds`` times; print and return the medians."""
+    a_cpu, a_wall, b_cpu, b_wall = [], [], [], []
+    last = ""
+    for i in range(rounds):
+        for which in ((0, 1) if i % 2 == 0 else (1, 0)):
+            if before is not None:
+                before()
+            if which == 0:
+                cpu, wall, out, err = run(ours, cwd, env)
+                a_cpu.append(cpu)
+                a_wall.append(wall)
+                last = err.strip().splitlines()[-1] if err.strip() else ""
+            else:
+                cpu, wall, _, _ = run(theirs, cwd)
+                b_cpu.append(cpu)
+                b_wall.append(wall)
+    m = {k: statistics.median(v) for k, v in
+         (("cpu", a_cpu), ("wall", a_wall), ("peer_cpu", b_cpu), ("peer_wall", b_wall))}
+    print(f"{label:44} pglint {m['cpu']:8.3f}s CPU {m['wall']:8.3f}s wall | "
+          f"{peer} {m['peer_cpu']:7.3f}s CPU {m['peer_wall']:7.3f}s wall | "
+          f"ratio {m['cpu'] / m['peer_cpu']:6.2f}x CPU {m['wall'] / m['peer_wall']:6.2f}x wall")
+    if last:
+        print(f"{'':44} ({last})")
+    sys.stdout.flush()
+    return m
+
+
+def census(tree: Path) -> tuple[int, int, int]:
+    """(files checked, files passing the pre-filter, findings) of one plain run."""
+    from pglint.static import check, engine
+
+    prefilter = getattr(engine, "passes_prefilter", None) or (
+        lambda data: bool(engine.PREFILTER.search(data)))
+    result, _ = check.run([str(tree)], jobs=1)
+    parsed = 0
+    for r in result.results:
+        if r.path.endswith(".ipynb"):
+            parsed += 1
+            continue
+        try:
+            parsed += prefilter(Path(r.path).read_bytes())
+        except OSError:
+            pass
+    return len(result.results), parsed, len(result.findings)
+
+
+def git_repo_with(tree: Path, finding: bool) -> tuple[Path, Path]:
+    """A git repository holding ``tree`` and a small train.py (with a PG004 finding or not)."""
+    repo = CORPORA / f"repo-{tree.name}"
+    if not (repo / ".git").is_dir():
+        shutil.copytree(tree, repo / "src", dirs_exist_ok=True)
+        subprocess.run(["git", "init", "-q", str(repo)], check=True)
+        subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True)
+    train = repo / "train.py"
+    extra = ', {"params": [], "lr_scale": 2.0}' if finding else ""
+    train.write_text(SMALL_FILE % extra)
+    return repo, train
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--trees", nargs="*", default=["transformers", "diffusers"])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--small-rounds", type=int, default=9)
+    ap.add_argument("--jobs", type=int, default=None, help="pglint --jobs for the tree runs")
+    ap.add_argument("--no-scaling", action="store_true", help="skip the --jobs 1 vs 2 runs")
+    args = ap.parse_args()
+    ruff = ruff_command()
+    cold = ["--no-cache"] if has_flag("--no-cache") else []
+    cache = bool(cold)
+    jobs = ["--jobs", str(args.jobs)] if args.jobs else []
+    print(f"pglint: {sys.executable} -m pglint; ruff: "
+          f"{subprocess.run([*ruff, '--version'], capture_output=True, text=True).stdout.strip()}; "
+          f"{os.cpu_count()} cores; cache: {'yes' if cache else 'no (this pglint has none)'}")
+    small_tree = None
+    for name in args.trees:
+        tree = fetch(name)
+        small_tree = small_tree or tree
+        files, parsed, findings = census(tree)
+        lines = sum(1 for p in tree.rglob("*.py") for _ in open(p, "rb"))
+        print(f"\n== {name}: {files} files checked ({lines:,} lines), {parsed} parsed "
+              f"(pass the pre-filter), {findings} findings")
+        compare(f"{name} cold, whole tree", pglint(*cold, *jobs, str(tree)),
+                [*ruff, "check", "--select", "ALL", "--no-cache", "--isolated", "--exit-zero",
+                 "-q", str(tree)], args.rounds, "ruff ALL")
+        if cache:
+            run(pglint(*jobs, str(tree)))  # fill the cache
+            run([*ruff, "check", "--exit-zero", "-q", str(tree)])
+            compare(f"{name} warm (unchanged tree)", pglint(*jobs, str(tree)),
+                    [*ruff, "check", "--exit-zero", "-q", str(tree)], args.rounds,
+                    "ruff default")
+        if not args.no_scaling:
+            one = compare(f"{name} cold --jobs 1", pglint(*cold, "--jobs", "1", str(tree)),
+                          [*ruff, "check", "--no-cache", "--exit-zero", "-q", str(tree)],
+                          args.rounds, "ruff default")
+            two = compare(f"{name} cold --jobs 2", pglint(*cold, "--jobs", "2", str(tree)),
+                          [*ruff, "check", "--no-cache", "--exit-zero", "-q", str(tree)],
+                          args.rounds, "ruff default")
+            print(f"{'':44} 2 processes: {one['wall'] / two['wall']:.2f}x faster (wall) than 1")
+
+    print("\n== one file (what pre-commit does)")
+    with tempfile.TemporaryDirectory() as d:
+        train = Path(d) / "train.py"
+        train.write_text(SMALL_FILE % "")
+        compare("one small file", pglint(str(train)), [*ruff, "check", "--exit-zero", "-q",
+                                                       str(train)], args.small_rounds, "ruff")
+    if small_tree is not None:
+        big = fetch(args.trees[0])
+        repo, train = git_repo_with(big, finding=True)
+        run(pglint(str(train)), cwd=repo)  # a warm cache for the project scan, if any
+        ours = compare(f"one file, PG004 finding, {big.name} repo", pglint("train.py"),
+                       [*ruff, "check", "--exit-zero", "-q", "train.py"], args.small_rounds,
+                       "ruff", cwd=repo)
+        _, _, out, _ = run(pglint("train.py"), cwd=repo)
+        print(f"{'':44} finding reported: {'PG004' in out}")
+        repo, train = git_repo_with(big, finding=False)
+        clean = compare(f"the same file without it, {big.name} repo", pglint("train.py"),
+                        [*ruff, "check", "--exit-zero", "-q", "train.py"], args.small_rounds,
+                        "ruff", cwd=repo)
+        print(f"{'':44} with/without the finding: {ours['wall'] / clean['wall']:.2f}x wall")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
