@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import torch
@@ -69,9 +70,8 @@ def _join(items: list[str]) -> str:
 def check_duplicate_parameters(ctx: Context) -> list[Finding]:
     """PG003: a tensor in two groups of one optimizer, or in two optimizers."""
     clusters: dict[tuple, list[str]] = {}
-    for key, locs in ctx.where.items():
-        if len(locs) == 1:
-            continue
+    for key in [k for k in ctx.where if k in ctx.shared] if ctx.shared else ():
+        locs = ctx.where[key]
         places = sorted({(o, g) for o, g, _ in locs})
         if len(places) < 2:
             continue
@@ -188,6 +188,8 @@ def check_invalid_group_values(ctx: Context) -> list[Finding]:
 def check_unoptimized_parameters(ctx: Context) -> list[Finding]:
     """PG101: a trainable model parameter in no group of any given optimizer."""
     where = ctx.where
+    if ctx.params.keys() <= where.keys():
+        return []
     missing = [k for k, p in ctx.params.items() if k not in where and p.requires_grad]
     if not missing:
         return []
@@ -196,7 +198,7 @@ def check_unoptimized_parameters(ctx: Context) -> list[Finding]:
         msg = f"trainable parameter {names[0]!r} is in no optimizer group"
     else:
         msg = f"{len(names)} trainable parameters are in no optimizer group: {by_module(names)}"
-    stale = any(k not in ctx.params for k in ctx.where)
+    stale = not ctx.where.keys() <= ctx.params.keys()
     help_ = ("the optimizer holds replaced copies (PG102): build it after the model change"
              if stale else
              "add them to a group, or set requires_grad=False if they are meant to stay frozen")
@@ -211,7 +213,7 @@ def _is_dtensor(t: Any) -> bool:
 def check_stale_parameters(ctx: Context) -> list[Finding]:
     """PG102: a tensor in an optimizer that is not a parameter of the model."""
     # model parameters no optimizer holds: what replaced the stale tensors, if anything
-    if all(k in ctx.params for k in ctx.where):
+    if ctx.where.keys() <= ctx.params.keys():
         return []
     orphans = [k for k in ctx.params if k not in ctx.where]
     claimed: set[int] = set()
@@ -306,6 +308,8 @@ def check_frozen_parameters(ctx: Context) -> list[Finding]:
     """PG103: a frozen parameter in an optimizer; a warning when it still holds a .grad."""
     out = []
     for _ov, gv in _groups(ctx):
+        if all(map(_REQUIRES_GRAD, gv.params)):
+            continue
         idle, live = [], []
         seen = set()
         for t in gv.params:
@@ -352,7 +356,7 @@ def check_duplicate_in_group(ctx: Context) -> list[Finding]:
     """PG105: the same tensor twice in one group."""
     out = []
     for _ov, gv in _groups(ctx):
-        if len({id(t) for t in gv.params}) == len(gv.params):
+        if len(set(map(id, gv.params))) == len(gv.params):
             continue
         counts: dict[int, int] = {}
         first: dict[int, int] = {}
@@ -387,6 +391,18 @@ def _norm_types() -> tuple[type, ...]:
     return tuple(types)
 
 
+def _at_most_1d(tensors: list) -> list:
+    """The tensors with at most one dimension (or an unknown shape), found without a
+    Python call per tensor where every tensor has a shape."""
+    try:
+        dims = list(map(torch.Tensor.dim, tensors))
+    except Exception:  # a lazy parameter, a tensor-like object: ask each one
+        return [t for t in tensors if (_ndim(t) or 0) <= 1]
+    if min(dims, default=2) > 1:
+        return []
+    return [t for t, d in zip(tensors, dims) if d <= 1]
+
+
 def no_decay_kind(ctx: Context, p: torch.Tensor) -> str | None:
     """'bias' or 'normalisation' when ``p`` conventionally gets no weight decay."""
     ndim = _ndim(p)
@@ -414,7 +430,7 @@ def check_decay_on_norm_or_bias(ctx: Context) -> list[Finding]:
         if wd is None or not wd > 0 or math.isinf(wd):
             continue
         hits, kinds, seen = [], set(), set()
-        for t in gv.params:
+        for t in _at_most_1d(gv.params):
             if id(t) in seen or id(t) not in ctx.params or (_ndim(t) or 0) > 1:
                 continue
             seen.add(id(t))
@@ -469,13 +485,20 @@ def check_state_mismatch(ctx: Context) -> list[Finding]:
         if not isinstance(state, Mapping) or not state:
             continue
         done: set[int] = set()
+        # state by tensor id, built in C (no Tensor.__hash__ call per entry); .get only:
+        # state is a defaultdict, [] would insert
+        by_id = dict(zip(map(id, state.keys()), state.values()))
         for gv in ov.groups:
             shapes, devices = [], []
+            fresh = dict.fromkeys(map(id, gv.params))
+            if done.isdisjoint(fresh) and _state_fits(gv.params, list(map(by_id.get, fresh))):
+                done.update(fresh)
+                continue
             for pos, p in enumerate(gv.params):
                 if id(p) in done:
                     continue
                 done.add(id(p))
-                st = state.get(p)  # .get: state is a defaultdict, [] would insert
+                st = by_id.get(id(p))
                 pshape = shape_of(p)
                 if not isinstance(st, Mapping) or pshape is None:
                     continue
@@ -483,14 +506,13 @@ def check_state_mismatch(ctx: Context) -> list[Finding]:
                     want = _expected_shape(key, pshape) if isinstance(v, torch.Tensor) else None
                     if want is None:
                         continue
-                    name = ctx.display(p, gv, pos)
                     if tuple(v.shape) != want:
                         what = f"has shape {shape_str(v)}, the parameter {shape_str(p)}"
-                        shapes.append((name, key, what))
+                        shapes.append((ctx.display(p, gv, pos), key, what))
                         break
                     if v.device != p.device:
                         what = f"is on {v.device}, the parameter on {p.device}"
-                        devices.append((name, key, what))
+                        devices.append((ctx.display(p, gv, pos), key, what))
                         break
             if shapes:
                 out.append(_state_finding(
@@ -503,6 +525,45 @@ def check_state_mismatch(ctx: Context) -> list[Finding]:
                     "move the model before the optimizer has state, or reload the state with "
                     "optimizer.load_state_dict (it moves state to each parameter's device)"))
     return out
+
+
+_SIZE = torch.Tensor.size
+_DEVICE = attrgetter("device")
+_REQUIRES_GRAD = attrgetter("requires_grad")
+
+
+def _state_fits(params: list, states: list) -> bool:
+    """True when every state tensor provably has its parameter's shape and device, checked
+    key by key over the whole group with C-level maps and list comparisons (the common case:
+    every tensor has the same state keys).  False means "look at each tensor"."""
+    if len(states) != len(params):  # a tensor twice in the group
+        return False
+    pairs = [(p, s) for p, s in zip(params, states) if s] if None in states else None
+    if pairs is not None:
+        if not pairs:
+            return True
+        params, states = [p for p, _ in pairs], [s for _, s in pairs]
+    if set(map(type, states)) != {dict} or len(set(map(len, states))) != 1:
+        return False
+    try:
+        sizes = list(map(_SIZE, params))
+        devices = list(map(_DEVICE, params))
+        for key in states[0]:
+            values = list(map(itemgetter(key), states))
+            kinds = set(map(type, values))
+            if not any(issubclass(k, torch.Tensor) for k in kinds):
+                continue  # not a tensor: nothing to compare
+            if kinds != {torch.Tensor}:
+                return False
+            if key not in PARAM_SHAPED:
+                if key in ("row_var", "col_var"):
+                    return False  # shaped from the parameter's shape: per tensor
+                continue
+            if list(map(_SIZE, values)) != sizes or list(map(_DEVICE, values)) != devices:
+                return False
+    except Exception:  # a key missing from one state, a lazy parameter: per tensor
+        return False
+    return True
 
 
 def _state_finding(gv: GroupView, items: list[tuple[str, str, str]], effect: str,

@@ -103,7 +103,7 @@ class Context:
             inner, prefixes = unwrap_model(module)
             self.prefixes += [top + p for p in prefixes] + prefixes
             params, names, owners, by_name = self.params, self.names, self.owners, self.by_name
-            for mod_name, mod in inner.named_modules(remove_duplicate=False):
+            for mod_name, mod in _named_modules(inner):
                 local_params = getattr(mod, "_parameters", None)
                 if not local_params:
                     continue
@@ -123,13 +123,13 @@ class Context:
                             names[key].append(full)
                         if not any(m is mod and n == local for m, n in owners[key]):
                             owners[key].append((mod, local))
-                    if full not in by_name:
-                        by_name[full] = p
+                    by_name.setdefault(full, p)
 
         self.optimizers: list[OptimizerView] = []
         #: id -> [(optimizer index, group index, position)] for every optimizer tensor
         self.where: dict[int, list[tuple[int, int, int]]] = {}
         self.tensors: dict[int, torch.Tensor] = {}  # every optimizer tensor by id
+        self.shared: set[int] = set()  # ids listed more than once (in any groups)
         several = len(optimizers) > 1
         for oi, arg in enumerate(optimizers):
             opt, chain = unwrap_optimizer(arg.obj)
@@ -155,11 +155,12 @@ class Context:
                 label = subject + (f" ({gname!r})" if gname else "")
                 view.groups.append(GroupView(oi, gi, group, params if params is not None else [],
                                              names, label, subject, gname))
-                where, tensors = self.where, self.tensors
+                where, tensors, shared = self.where, self.tensors, self.shared
                 for pos, t in enumerate(params or ()):
                     key = id(t)
                     if key in where:
                         where[key].append((oi, gi, pos))
+                        shared.add(key)
                     else:
                         where[key] = [(oi, gi, pos)]
                         tensors[key] = t
@@ -215,6 +216,26 @@ class Context:
         from pglint import codes
 
         return codes.selected(code, self.options.select, self.options.ignore)
+
+
+def _named_modules(module: Any) -> list[tuple[str, Any]]:
+    """``module.named_modules(remove_duplicate=False)`` without a generator per module:
+    (name, module) in the same pre-order; a module shared under two names appears twice.
+    A cycle of submodules (which torch would recurse into forever) is cut."""
+    out: list[tuple[str, Any]] = []
+    stack = [("", module, ())]
+    while stack:
+        prefix, mod, above = stack.pop()
+        out.append((prefix, mod))
+        children = getattr(mod, "_modules", None)
+        if not children:
+            continue
+        path = (*above, id(mod))
+        for name, child in reversed(children.items()):
+            if child is None or id(child) in path:
+                continue
+            stack.append((prefix + "." + name if prefix else name, child, path))
+    return out
 
 
 def shape_str(t: Any) -> str:
