@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--extra-keys", type=lambda v: [k.strip() for k in v.split(",") if k.strip()],
                    default=[], help="group keys to accept (PG004), comma separated")
     c.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
+    c.add_argument("--no-cache", action="store_true",
+                   help="neither read nor write .pglint_cache/ (also: PGLINT_NO_CACHE=1)")
     c.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
 
     a = sub.add_parser("audit", help="import a factory returning (model, optimizer) and audit it")
@@ -101,7 +103,7 @@ def _check(args) -> int:
             args.paths, select=args.select, extend_select=args.extend_select,
             ignore=args.ignore, extra_keys=args.extra_keys,
             config_path=args.config, fix=args.fix, diff=args.diff,
-            unsafe_fixes=args.unsafe_fixes, jobs=args.jobs,
+            unsafe_fixes=args.unsafe_fixes, jobs=args.jobs, cache=not args.no_cache,
         )
     except config.ConfigError as e:
         print(f"pglint: error: {e}", file=sys.stderr)

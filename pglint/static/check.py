@@ -73,21 +73,38 @@ def _display(path: Path) -> str:
 class ProjectKeys:
     """Group keys read anywhere in the project(s) of the checked files, scanned lazily."""
 
-    def __init__(self, roots: dict, cfg_for):
+    def __init__(self, roots: dict, cfg_for, caches: dict | None = None):
         self.roots = roots  # display path -> project root
         self.cfg_for = cfg_for
+        self.caches = caches  # project root -> cache.Cache; None: no cache
         self._scanned: dict = {}
 
     def reads(self, root: Path) -> keyreads.KeyReads:
         got = self._scanned.get(root)
         if got is None:
             got = keyreads.KeyReads()
+            store = None
+            if self.caches is not None:
+                from pglint.cache import Cache
+
+                store = self.caches.get(root) or self.caches.setdefault(root, Cache(root))
+            old = store.load_index() if store is not None else {}
+            index = {}
             for f in python_files(root, root, self.cfg_for(root).exclude):
+                shown = _display(f)
                 try:
-                    text = notebook.python_text(f, f.read_bytes())
+                    st = f.stat()
+                    seen = old.get(shown)
+                    if seen is not None and seen[:2] == (st.st_size, st.st_mtime_ns):
+                        found = seen[2]  # unchanged since the last run: its reads as then
+                    else:
+                        found = keyreads.scan(notebook.python_text(f, f.read_bytes()), shown)
                 except OSError:
                     continue
-                got.update(keyreads.scan(text, _display(f)))
+                index[shown] = (st.st_size, st.st_mtime_ns, found)
+                got.update(found)
+            if store is not None and index != old:
+                store.save_index(index)
             self._scanned[root] = got
         return got
 
@@ -112,8 +129,11 @@ class ProjectKeys:
 
 def run(paths: list[str], *, select=None, extend_select=(), ignore=None, extra_keys=(), config_path=None,
         fix: bool = False, diff: bool = False, unsafe_fixes: bool = False,
-        jobs: int | None = None) -> tuple[CheckRun, list[str]]:
+        jobs: int | None = None, cache: bool = True) -> tuple[CheckRun, list[str]]:
     """Check ``paths``; returns the run and messages about paths that do not exist.
+
+    ``cache``: reuse and store results in ``.pglint_cache/`` (off when the environment
+    sets ``PGLINT_NO_CACHE``).
 
     Raises ConfigError for a broken configuration.
     """
@@ -147,11 +167,20 @@ def run(paths: list[str], *, select=None, extend_select=(), ignore=None, extra_k
         o = options(per_file_cfg[_display(f)])
         by_opts.setdefault(o, []).append(_display(f))
     results = {}
+    caches = None
+    if cache:
+        from pglint import cache as cache_mod
+
+        caches = None if cache_mod.disabled_by_env() else {}
     for o, names in by_opts.items():
-        for r in engine.check_files(names, o, jobs):
+        if caches is None:
+            checked = engine.check_files(names, o, jobs)
+        else:
+            checked = cache_mod.check_files(names, o, jobs, roots.__getitem__, caches)
+        for r in checked:
             results[r.path] = r
     ordered = [results[_display(f)] for f in files]
-    keys = ProjectKeys(roots, cfg_for)
+    keys = ProjectKeys(roots, cfg_for, caches)
     engine.resolve_pending(ordered, keys.is_read)
     for r in ordered:
         c = per_file_cfg[r.path]

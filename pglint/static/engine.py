@@ -87,12 +87,18 @@ def check_file(path: str, options: Options) -> FileResult:
     return check_bytes(data, path, options)
 
 
+def needs_check(data: bytes, path: str) -> bool:
+    """False when the pre-filter proves no rule can fire in the file (a notebook's code
+    is pre-filtered once it is read out of the JSON)."""
+    return path.endswith(".ipynb") or bool(PREFILTER.search(data))
+
+
 def check_bytes(data: bytes, path: str, options: Options) -> FileResult:
     if path.endswith(".ipynb"):
         from pglint import notebook
 
         return notebook.check_bytes(data, path, options)
-    if not PREFILTER.search(data):
+    if not needs_check(data, path):
         return FileResult(path)  # the pre-filter: nothing here can build an optimizer
     try:
         text = decode(data)
