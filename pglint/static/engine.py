@@ -12,19 +12,18 @@ import os
 import re
 import tokenize
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from io import BytesIO
-
-import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from typing import TYPE_CHECKING
 
 from pglint import codes
 from pglint.finding import Edit, Finding
-from pglint.static.context import build_context
-from pglint.static.dataflow import analyze
-from pglint.static.filters import code as node_code
-from pglint.static.rules import RuleContext, all_rules
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+# libcst, the analysis and the process pool are imported when a file first needs them:
+# a run whose files all fail the pre-filter (or hit the cache) never loads them
 
 MAX_BYTES = 5_000_000
 # a file that mentions none of these cannot build an optimizer or touch parameters
@@ -110,6 +109,8 @@ def check_bytes(data: bytes, path: str, options: Options) -> FileResult:
 def check_source(text: str, path: str, options: Options, line_label=None) -> FileResult:
     """``line_label(line)``, when given, is what rule messages print for a line (a
     notebook's "3 in cell 2")."""
+    import libcst as cst
+
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as e:
@@ -144,6 +145,13 @@ def _syntax_error(text: str, path: str, e: cst.ParserSyntaxError) -> tuple[str, 
 
 def _run_rules(module: cst.Module, text: str, path: str, options: Options,
                line_label=None) -> FileResult:
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from pglint.static.context import build_context
+    from pglint.static.dataflow import analyze
+    from pglint.static.filters import code as node_code
+    from pglint.static.rules import RuleContext, all_rules
+
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     ctx = build_context(module)
     facts = analyze(ctx)
@@ -230,6 +238,8 @@ def check_files(paths: list[str], options: Options, jobs: int | None = None) -> 
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(paths) < PARALLEL_MIN_FILES:
         return [check_file(p, options) for p in paths]
+    from concurrent.futures import ProcessPoolExecutor
+
     n = min(jobs, (len(paths) + PARALLEL_MIN_FILES // 2 - 1) // (PARALLEL_MIN_FILES // 2))
     chunks = [paths[i::n * 4] for i in range(n * 4)]
     by_path = {}
