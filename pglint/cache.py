@@ -56,7 +56,9 @@ def fingerprint() -> str:
 
 def settings_key(options) -> str:
     """Every field of ``options``, in a stable spelling (sets sorted)."""
-    parts = []
+    from pglint.static import prefilter
+
+    parts = [f"prefilter={not prefilter.disabled()}"]
     for f in fields(options):
         v = getattr(options, f.name)
         if isinstance(v, (set, frozenset)):
@@ -190,7 +192,7 @@ def check_files(names: list[str], options, jobs, root_of, caches: dict) -> list:
         except OSError:
             todo.append((name, None, None, None))
             continue
-        if not engine.needs_check(data, name):
+        if not engine.needs_check(data, name, options):
             out[name] = engine.FileResult(name)
             continue
         root = root_of(name)

@@ -269,7 +269,7 @@ def check_bytes(data: bytes, path: str, options):
         return engine.FileResult(path, error=f"the notebook's code is too large to check "
                                              f"({len(program):,} characters; the limit is "
                                              f"{engine.MAX_BYTES:,}): exclude it")
-    if not engine.PREFILTER.search(program.encode("utf-8", "replace")):
+    if not engine.passes_prefilter(program.encode("utf-8", "replace"), options):
         return engine.FileResult(path)
     result = engine.check_source(program, path, options, line_label=lmap.label)
     return _to_cells(result, lmap, nb.sources)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from pglint import codes
 from pglint.finding import Edit, Finding
+from pglint.static import prefilter
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -26,8 +27,8 @@ if TYPE_CHECKING:
 # a run whose files all fail the pre-filter (or hit the cache) never loads them
 
 MAX_BYTES = 5_000_000
-# a file that mentions none of these cannot build an optimizer or touch parameters
-PREFILTER = re.compile(rb"optim|Optim|Adam|SGD|Lion|Lamb|param|require_grad|clip_grad")
+# a file that holds none of what any rule needs is never decoded or parsed (see prefilter)
+PREFILTER = prefilter.pattern()
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 PARALLEL_MIN_FILES = 24
 
@@ -86,10 +87,16 @@ def check_file(path: str, options: Options) -> FileResult:
     return check_bytes(data, path, options)
 
 
-def needs_check(data: bytes, path: str) -> bool:
-    """False when the pre-filter proves no rule can fire in the file (a notebook's code
-    is pre-filtered once it is read out of the JSON)."""
-    return path.endswith(".ipynb") or bool(PREFILTER.search(data))
+def needs_check(data: bytes, path: str, options: Options | None = None) -> bool:
+    """False when the pre-filter proves no selected rule can fire in the file (a
+    notebook's code is pre-filtered once it is read out of the JSON)."""
+    return path.endswith(".ipynb") or passes_prefilter(data, options)
+
+
+def passes_prefilter(data: bytes, options: Options | None = None) -> bool:
+    if options is None:
+        return prefilter.passes(data)
+    return prefilter.passes(data, options.select, options.ignore)
 
 
 def check_bytes(data: bytes, path: str, options: Options) -> FileResult:
@@ -97,7 +104,7 @@ def check_bytes(data: bytes, path: str, options: Options) -> FileResult:
         from pglint import notebook
 
         return notebook.check_bytes(data, path, options)
-    if not needs_check(data, path):
+    if not needs_check(data, path, options):
         return FileResult(path)  # the pre-filter: nothing here can build an optimizer
     try:
         text = decode(data)

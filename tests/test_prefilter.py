@@ -1,0 +1,105 @@
+"""The per-rule pre-filter changes no finding; lazy start-up imports nothing heavy."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pglint.static import check, engine, prefilter
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def findings(paths: list[str], monkeypatch, off: bool, **kw) -> list[tuple]:
+    if off:
+        monkeypatch.setenv("PGLINT_NO_PREFILTER", "1")
+    else:
+        monkeypatch.delenv("PGLINT_NO_PREFILTER", raising=False)
+    run, _ = check.run(paths, jobs=1, cache=False, **kw)
+    return [(f.code, f.filename, f.line, f.column, f.message) for f in run.findings]
+
+
+@pytest.mark.parametrize("select", [None, ["PG010"]])
+def test_same_findings_with_and_without_the_prefilter(monkeypatch, select):
+    paths = [str(REPO / d) for d in ("fixtures", "pglint", "benchmarks")]
+    with_it = findings(paths, monkeypatch, off=False, select=select)
+    without = findings(paths, monkeypatch, off=True, select=select)
+    assert with_it == without
+    assert any(f[0] != "PG000" for f in with_it) or select is not None
+
+
+def test_the_prefilter_skips_most_of_pglints_own_code(monkeypatch):
+    monkeypatch.delenv("PGLINT_NO_PREFILTER", raising=False)
+    files = sorted((REPO / "pglint").rglob("*.py"))
+    passing = [f for f in files if engine.passes_prefilter(f.read_bytes())]
+    assert 0 < len(passing) < len(files)
+
+
+def test_every_optimizer_word_the_analysis_knows_passes():
+    from pglint.static import context
+
+    body = context._OPT_WORDS.pattern.split("(", 1)[1].split(")", 1)[0]
+    for word in body.split("|"):
+        word = word.rstrip("$")
+        assert prefilter.passes(f"from x import {word}\n".encode()), word
+
+
+def test_every_pg010_misspelling_passes():
+    from pglint.static.rules.pg010_requires_grad import MISSPELLINGS
+
+    for m in MISSPELLINGS:
+        assert prefilter.passes(f"p.{m} = False\n".encode(), ("PG010",)), m
+        assert prefilter.passes(f"p . {m}=False\n".encode(), ("PG010",)), m
+    assert not prefilter.passes(b"p.requires_grad = False\n", ("PG010",))
+
+
+def test_selection_narrows_the_prefilter(project, run_cli):
+    project("broken.py", "import torch.optim\ndef f(:\n")
+    code, out, _ = run_cli("check", "--no-cache", "--select", "PG010", "--output-format",
+                           "concise", ".", cwd=project.root)
+    assert code == 0 and "PG000" not in out  # no rule selected could fire: not parsed
+    code, out, _ = run_cli("check", "--no-cache", "--select", "PG001", "--output-format",
+                           "concise", ".")
+    assert code == 2 and "PG000" in out
+
+
+def test_parameter_words_alone_are_not_parsed(project, run_cli):
+    """A file that only names parameters (a config's rope_parameters) cannot fire."""
+    project("conf.py", "rope_parameters = {'theta': 1e4}\ndef f(:\n")
+    code, out, _ = run_cli("check", "--no-cache", "--output-format", "concise", ".",
+                           cwd=project.root)
+    assert code == 0 and out == ""
+
+
+def _imported_after(code: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", code + "\nimport sys\nprint(sorted(m for m in "
+                          "('libcst', 'libcst.metadata', 'torch', 'concurrent.futures.process')"
+                          " if m in sys.modules))"], capture_output=True, text=True, cwd=REPO,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    return set(eval(out.stdout.strip().splitlines()[-1]))
+
+
+def test_startup_imports_nothing_heavy():
+    assert _imported_after("import pglint.cli, pglint.static.check, pglint.cache") == set()
+
+
+def test_a_run_with_nothing_to_parse_never_imports_libcst(tmp_path):
+    f = tmp_path / "plain.py"
+    f.write_text("def add(a, b):\n    return a + b\n")
+    code = f"from pglint.cli import main\nmain(['check', '-q', {str(f)!r}])"
+    assert _imported_after(code) == set()
+    g = tmp_path / "train.py"
+    g.write_text("import torch\nopt = torch.optim.SGD(m.parameters(), lr=0.1)\n")
+    code = f"from pglint.cli import main\nmain(['check', '-q', '--no-cache', {str(g)!r}])"
+    assert _imported_after(code) == {"libcst", "libcst.metadata"}
+
+
+def test_prefilter_regexes_compile_for_every_selection():
+    for code in prefilter.NEEDS:
+        assert isinstance(prefilter.pattern((code,)), re.Pattern)
+    assert prefilter.pattern(("PG101",)) is None
