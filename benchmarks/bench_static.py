@@ -13,6 +13,7 @@ compare: both tools run in the same minutes on the same machine.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -80,6 +81,9 @@ def run(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> tup
         return ru.ru_utime + ru.ru_stime, wall, out.read().decode(), err.read().decode()
 
 
+JSON = ("--output-format", "json")
+
+
 def pglint(*args: str) -> list[str]:
     return [sys.executable, "-m", "pglint", "check", "--exit-zero", *args]
 
@@ -92,7 +96,7 @@ def compare(label: str, ours: list[str], theirs: list[str], rounds: int, peer: s
             before=None, cwd=None, env=None) -> dict:
     """Alternate the two commands ``rounds`` times; print and return the medians."""
     a_cpu, a_wall, b_cpu, b_wall = [], [], [], []
-    last = ""
+    last = stdout = ""
     for i in range(rounds):
         for which in ((0, 1) if i % 2 == 0 else (1, 0)):
             if before is not None:
@@ -102,11 +106,12 @@ def compare(label: str, ours: list[str], theirs: list[str], rounds: int, peer: s
                 a_cpu.append(cpu)
                 a_wall.append(wall)
                 last = err.strip().splitlines()[-1] if err.strip() else ""
+                stdout = out
             else:
                 cpu, wall, _, _ = run(theirs, cwd)
                 b_cpu.append(cpu)
                 b_wall.append(wall)
-    m = {k: statistics.median(v) for k, v in
+    m: dict = {k: statistics.median(v) for k, v in
          (("cpu", a_cpu), ("wall", a_wall), ("peer_cpu", b_cpu), ("peer_wall", b_wall))}
     print(f"{label:44} pglint {m['cpu']:8.3f}s CPU {m['wall']:8.3f}s wall | "
           f"{peer} {m['peer_cpu']:7.3f}s CPU {m['peer_wall']:7.3f}s wall | "
@@ -114,26 +119,32 @@ def compare(label: str, ours: list[str], theirs: list[str], rounds: int, peer: s
     if last:
         print(f"{'':44} ({last})")
     sys.stdout.flush()
+    m["stdout"] = stdout
     return m
 
 
-def census(tree: Path) -> tuple[int, int, int]:
-    """(files checked, files passing the pre-filter, findings) of one plain run."""
+def census(tree: Path) -> tuple[int, int]:
+    """(files pglint checks, files passing its pre-filter: the ones it parses)."""
+    from pglint import config
     from pglint.static import check, engine
 
     prefilter = getattr(engine, "passes_prefilter", None) or (
         lambda data: bool(engine.PREFILTER.search(data)))
-    result, _ = check.run([str(tree)], jobs=1)
+    files, _ = check.discover([str(tree)], config.load(tree))
     parsed = 0
-    for r in result.results:
-        if r.path.endswith(".ipynb"):
+    for f in files:
+        if f.suffix == ".ipynb":
             parsed += 1
             continue
         try:
-            parsed += prefilter(Path(r.path).read_bytes())
+            parsed += prefilter(f.read_bytes())
         except OSError:
             pass
-    return len(result.results), parsed, len(result.findings)
+    return len(files), parsed
+
+
+def findings(out: str) -> int:
+    return len(json.loads(out)) if out.strip() else 0
 
 
 def git_repo_with(tree: Path, finding: bool) -> tuple[Path, Path]:
@@ -156,6 +167,8 @@ def main() -> int:
     ap.add_argument("--small-rounds", type=int, default=9)
     ap.add_argument("--jobs", type=int, default=None, help="pglint --jobs for the tree runs")
     ap.add_argument("--no-scaling", action="store_true", help="skip the --jobs 1 vs 2 runs")
+    ap.add_argument("--equivalence", action="store_true",
+                    help="also run once with the pre-filter off and compare the findings")
     args = ap.parse_args()
     ruff = ruff_command()
     cold = ["--no-cache"] if has_flag("--no-cache") else []
@@ -168,13 +181,18 @@ def main() -> int:
     for name in args.trees:
         tree = fetch(name)
         small_tree = small_tree or tree
-        files, parsed, findings = census(tree)
+        files, parsed = census(tree)
         lines = sum(1 for p in tree.rglob("*.py") for _ in open(p, "rb"))
         print(f"\n== {name}: {files} files checked ({lines:,} lines), {parsed} parsed "
-              f"(pass the pre-filter), {findings} findings")
-        compare(f"{name} cold, whole tree", pglint(*cold, *jobs, str(tree)),
+              f"(pass the pre-filter)")
+        got = compare(f"{name} cold, whole tree", pglint(*cold, *jobs, *JSON, str(tree)),
                 [*ruff, "check", "--select", "ALL", "--no-cache", "--isolated", "--exit-zero",
                  "-q", str(tree)], args.rounds, "ruff ALL")
+        print(f"{'':44} findings: {findings(got['stdout'])}")
+        if args.equivalence:
+            _, _, out, _ = run(pglint(*cold, *JSON, str(tree)), env={"PGLINT_NO_PREFILTER": "1"})
+            print(f"{'':44} findings without the pre-filter (every file parsed): "
+                  f"{findings(out)}, identical: {out == got['stdout']}")
         if cache:
             run(pglint(*jobs, str(tree)))  # fill the cache
             run([*ruff, "check", "--exit-zero", "-q", str(tree)])
