@@ -281,6 +281,7 @@ def _audit(args) -> int:
     if bad:
         print(f"pglint: error: unknown code(s): {', '.join(bad)}", file=sys.stderr)
         return EXIT_ERROR
+    _quiet_torch_import()
     try:
         from pglint.runtime.command import run_audit
     except ImportError as e:
@@ -290,6 +291,20 @@ def _audit(args) -> int:
     return run_audit(args.target, output_format=args.output_format, select=args.select,
                      ignore=args.ignore, extra_keys=tuple(args.extra_keys),
                      no_decay=not args.no_decay_policy, fail_on=args.fail_on)
+
+
+def _quiet_torch_import() -> None:
+    """Import torch once without its "Failed to initialize NumPy" warning (torch without
+    numpy installed), so `pglint audit` output never starts with it.  Only that warning."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Failed to initialize NumPy",
+                                category=UserWarning)
+        try:
+            import torch  # noqa: F401
+        except Exception:  # no torch (or a broken one): run_audit reports it
+            pass
 
 
 def _explain(args) -> int:
