@@ -35,11 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="check Python source (never imports or runs it)")
     c.add_argument("paths", nargs="*", default=[], metavar="PATH",
                    help="files or directories (default: .); - reads stdin")
-    c.add_argument("--select", type=_codes_arg, help="codes or prefixes to report (PG00,PG101)")
-    c.add_argument("--ignore", type=_codes_arg, help="codes or prefixes not to report")
-    c.add_argument("--extend-select", type=_codes_arg, default=[],
+    c.add_argument("--select", type=_codes_arg, metavar="CODES", help="codes or prefixes to report (PG00,PG101)")
+    c.add_argument("--ignore", type=_codes_arg, metavar="CODES", help="codes or prefixes not to report")
+    c.add_argument("--extend-select", type=_codes_arg, metavar="CODES", default=[],
                    help="codes or prefixes to report on top of the selection")
-    c.add_argument("--extend-ignore", type=_codes_arg, default=[],
+    c.add_argument("--extend-ignore", type=_codes_arg, metavar="CODES", default=[],
                    help="codes or prefixes not to report, on top of the configured ignore")
     c.add_argument("--per-file-ignores", type=_per_file_arg, action="append", default=[],
                    metavar="PATTERN:CODES",
@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--config", metavar="FILE",
                    help="settings file: a [tool.pglint] table, or settings at its top level")
     c.add_argument("--extra-keys", type=lambda v: [k.strip() for k in v.split(",") if k.strip()],
-                   default=[], help="group keys to accept (PG004), comma separated")
+                   default=[], metavar="KEYS",
+                   help="group keys to accept (PG004), comma separated")
     c.add_argument("--force-exclude", action="store_true",
                    help="apply exclude to files named on the command line (pre-commit)")
     c.add_argument("--stdin-filename", metavar="NAME",
@@ -72,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="list the files that would be checked, and exit")
     c.add_argument("--show-settings", action="store_true",
                    help="print the resolved settings, and exit")
-    c.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
+    c.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="worker processes (default: cores)")
     c.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
     c.add_argument("-v", "--verbose", action="store_true",
                    help="also say on stderr which configuration was read")

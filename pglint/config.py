@@ -76,9 +76,17 @@ def _type_name(v) -> str:
             dict: "table"}.get(type(v), type(v).__name__)
 
 
+def _shown(path: Path) -> Path:
+    """``path`` relative to the working directory when it is below it (for messages)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except (ValueError, OSError):
+        return path
+
+
 def load(root: Path, explicit: Path | None = None) -> Config:
     cfg = Config(root=root)
-    path = explicit or root / "pyproject.toml"
+    path = _shown(explicit or root / "pyproject.toml")
     if not path.is_file():
         if explicit is not None:
             raise ConfigError(f"{path}: no such config file")
