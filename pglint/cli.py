@@ -188,9 +188,9 @@ def _check_planned(args, plan, out, started) -> int:
 
     stdout = out or sys.stdout
     if args.verbose:
-        where = (f"{plan.cfg.source} ({plan.cfg.table})" if plan.cfg.source is not None
-                 else "no configuration, defaults")
-        print(f"pglint: settings from {where}", file=sys.stderr)
+        print(f"pglint: settings from {plan.cfg.source} ({plan.cfg.table})"
+              if plan.cfg.source is not None else "pglint: no configuration: default settings",
+              file=sys.stderr)
     if args.show_settings:
         stdout.write(_settings(args, plan))
         return EXIT_CLEAN
@@ -298,15 +298,14 @@ def _audit(args) -> int:
 def _quiet_torch_import() -> None:
     """Import torch once without its "Failed to initialize NumPy" warning (torch without
     numpy installed), so `pglint audit` output never starts with it.  Only that warning."""
+    import contextlib
     import warnings
 
-    with warnings.catch_warnings():
+    # no torch (or a broken one): run_audit reports it
+    with warnings.catch_warnings(), contextlib.suppress(Exception):
         warnings.filterwarnings("ignore", message="Failed to initialize NumPy",
                                 category=UserWarning)
-        try:
-            import torch  # noqa: F401
-        except Exception:  # no torch (or a broken one): run_audit reports it
-            pass
+        import torch  # noqa: F401
 
 
 def _explain(args) -> int:
