@@ -145,7 +145,8 @@ def _check(args) -> int:
         print(f"pglint: error: {e}", file=sys.stderr)
         return EXIT_ERROR
     try:
-        out = open(args.output_file, "w", encoding="utf-8") if args.output_file else None  # noqa: SIM115
+        out = None if not args.output_file else open(  # noqa: SIM115 (closed below)
+            args.output_file, "w", encoding="utf-8")
     except OSError as e:
         print(f"pglint: error: cannot write {args.output_file}: {e.strerror or e}",
               file=sys.stderr)

@@ -243,3 +243,19 @@ def test_pre_commit_try_repo(tmp_path):
     assert (repo / "legacy" / "old.py").read_text() == BAD  # excluded: untouched
     code, out = try_repo("pglint-fix", "bad.py")
     assert code == 0 and "Passed" in out
+
+
+def test_only_an_unreachable_index_skips():
+    """The offline skip is taken only on pip's own network errors; other failures fail."""
+    def proc(code: int, err: str):
+        return subprocess.CompletedProcess([], code, "", err)
+
+    _needs_index(proc(0, ""), "ok")  # success: neither
+    with pytest.raises(pytest.skip.Exception):
+        _needs_index(proc(1, "WARNING: Retrying ... NewConnectionError(... Failed to establish "
+                             "a new connection: [Errno -3] Temporary failure in name "
+                             "resolution')\nERROR: No matching distribution found for "
+                             "libcst>=1.5"), "pip install")
+    with pytest.raises(pytest.fail.Exception):
+        _needs_index(proc(1, "error: subprocess-exited-with-error\nKeyError: 'catalog'"),
+                     "pip wheel")
