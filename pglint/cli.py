@@ -44,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--per-file-ignores", type=_per_file_arg, action="append", default=[],
                    metavar="PATTERN:CODES",
                    help="ignore CODES (comma separated) in files matching PATTERN; repeatable")
-    c.add_argument("--output-format", choices=("text", "concise", "json", "github", "sarif"),
+    c.add_argument("--output-format", choices=("text", "concise", "grouped", "json",
+                                               "json-lines", "junit", "github", "gitlab",
+                                               "sarif"),
                    default="text", help="how findings are printed (default: text)")
     c.add_argument("-o", "--output-file", metavar="FILE",
                    help="write the findings (or diff) to FILE instead of stdout")
@@ -233,7 +235,8 @@ def _check_planned(args, plan, out, started) -> int:
     elif args.statistics:
         stdout.write(report.statistics(findings))
     else:
-        stdout.write(report.render(findings, args.output_format))
+        stdout.write(report.render(findings, args.output_format,
+                                   files=[r.path for r in run.results]))
     if not args.quiet:
         _summary(run, findings, missing, time.perf_counter() - started, args)
     if missing or run.errors:

@@ -349,3 +349,15 @@ def test_readme_flag_list_matches_the_parser():
     help_text = _check_parser().format_help()
     for flag in flags:
         assert flag in help_text
+
+
+def test_stdin_notebook_is_checked_and_never_rewritten(project):
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+            "source": BAD.splitlines(keepends=True)}
+    nb = json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    code, out, _ = pglint("check", "-", "--stdin-filename", "nb.ipynb", cwd=project.root,
+                          stdin=nb)
+    assert code == 1 and out.startswith("nb.ipynb:cell 1:6:36: PG002")
+    code, out, _ = pglint("check", "--fix", "-", "--stdin-filename", "nb.ipynb",
+                          cwd=project.root, stdin=nb)
+    assert (code, out) == (1, nb)  # a notebook from stdin is not fixed: echoed as read
