@@ -57,14 +57,20 @@ def test_every_pg010_misspelling_passes():
     assert not prefilter.passes(b"p.requires_grad = False\n", ("PG010",))
 
 
-def test_selection_narrows_the_prefilter(project, run_cli):
+def test_the_selection_does_not_change_what_is_parsed(project, run_cli):
+    """PG000 is never selected away: a broken file that passes is reported whatever the
+    selection (tests/test_report.py has the formats)."""
     project("broken.py", "import torch.optim\ndef f(:\n")
-    code, out, _ = run_cli("check", "--no-cache", "--select", "PG010", "--output-format",
-                           "concise", ".", cwd=project.root)
-    assert code == 0 and "PG000" not in out  # no rule selected could fire: not parsed
-    code, out, _ = run_cli("check", "--no-cache", "--select", "PG001", "--output-format",
-                           "concise", ".")
-    assert code == 2 and "PG000" in out
+    for flags in ([], ["--select", "PG010"], ["--ignore", "PG"]):
+        code, out, _ = run_cli("check", "--no-cache", "--output-format", "concise", *flags,
+                               ".", cwd=project.root)
+        assert code == 2 and "PG000" in out
+
+
+def test_selection_narrows_the_pattern():
+    assert prefilter.pattern(("PG010",)).search(b"p.require_grad = False")
+    assert not prefilter.pattern(("PG010",)).search(b"import torch.optim")
+    assert prefilter.pattern(("PG001",)).search(b"import torch.optim")
 
 
 def test_parameter_words_alone_are_not_parsed(project, run_cli):

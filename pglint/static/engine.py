@@ -97,9 +97,9 @@ def needs_check(data: bytes, path: str, options: Options | None = None) -> bool:
 
 
 def passes_prefilter(data: bytes, options: Options | None = None) -> bool:
-    if options is None:
-        return prefilter.passes(data)
-    return prefilter.passes(data, options.select, options.ignore)
+    """The same for every selection: whether a file gets a PG000 entry when it cannot be
+    read must not depend on --select (PG000 is never selected away)."""
+    return prefilter.passes(data)
 
 
 def check_bytes(data: bytes, path: str, options: Options) -> FileResult:

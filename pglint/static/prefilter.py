@@ -1,8 +1,10 @@
 """What each rule needs to see in a file's bytes before it can possibly fire.
 
-A file is decoded and parsed only when the bytes hold what at least one selected rule
-needs; every other file is skipped unread by libcst (and gets no PG000 entry even if it
-is not valid Python: unreadable files are reported among those that pass).
+A file is decoded and parsed only when the bytes hold what at least one rule needs;
+every other file is skipped unread by libcst (and gets no PG000 entry even if it is not
+valid Python: unreadable files are reported among those that pass).  The engine asks
+with every rule, whatever the selection, so PG000 entries never depend on --select;
+``pattern(select, ignore)`` narrows it for callers that want that.
 
 The table lives here, not in the rule modules, so deciding never imports libcst.
 ``tests/test_prefilter.py`` keeps it honest: the findings on every fixture are the same
