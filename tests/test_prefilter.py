@@ -109,3 +109,26 @@ def test_prefilter_regexes_compile_for_every_selection():
     for code in prefilter.NEEDS:
         assert isinstance(prefilter.pattern((code,)), re.Pattern)
     assert prefilter.pattern(("PG101",)) is None
+
+
+def test_chunks_cover_every_file_biggest_first(tmp_path):
+    paths = []
+    for i, size in enumerate([10, 5000, 300, 70000, 20, 900] * 5):
+        p = tmp_path / f"f{i}.py"
+        p.write_bytes(b"#" * size)
+        paths.append(str(p))
+    chunks = engine.plan_chunks(paths, 2)
+    flat = [p for c in chunks for p in c]
+    assert sorted(flat) == sorted(paths)
+    sizes = [Path(p).stat().st_size for p in flat]
+    assert sizes == sorted(sizes, reverse=True) and len(chunks[0]) == 1 and len(chunks) > 2
+
+
+def test_parallel_results_equal_serial(monkeypatch):
+    files = sorted(str(p) for p in (REPO / "fixtures").rglob("*.py"))
+    options = engine.Options()
+    serial = engine.check_files(files, options, jobs=1)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 1)
+    parallel = engine.check_files(files, options, jobs=2)
+    assert [(r.path, r.findings, r.error) for r in parallel] == \
+        [(r.path, r.findings, r.error) for r in serial]

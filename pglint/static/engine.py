@@ -34,6 +34,7 @@ _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)
 _FILE_NOQA = re.compile(r"#\s*pglint:\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?"
                         r"\s*$", re.IGNORECASE)
 PARALLEL_MIN_FILES = 24
+PARALLEL_MIN_BYTES = 400_000  # per worker: about a second of parsing
 
 
 @dataclass(frozen=True)
@@ -267,18 +268,57 @@ def _check_chunk(args) -> list:
     return [check_file(p, options) for p in paths]
 
 
+def cores() -> int:
+    """The cores this process may run on (the affinity mask, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def plan_chunks(paths: list[str], workers: int) -> list[list[str]]:
+    """Chunks for the pool, biggest files first: the first chunks hold one big file each,
+    later ones gather small files up to the same share of bytes, so the workers, taking
+    chunks in order, finish together."""
+    sized = sorted(((_size(p), p) for p in paths), reverse=True)
+    share = max(1, sum(s for s, _ in sized) // (workers * 8))
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    acc = 0
+    for size, p in sized:
+        current.append(p)
+        acc += size
+        if acc >= share:
+            chunks.append(current)
+            current, acc = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
 def check_files(paths: list[str], options: Options, jobs: int | None = None) -> list:
-    """Check files, in parallel processes when there are many; results in input order."""
-    jobs = jobs or os.cpu_count() or 1
+    """Check files, in parallel processes when there is enough work; results in input
+    order.  A handful of files, or few bytes, are checked in this process: starting
+    workers (each imports libcst) costs more than it saves."""
+    jobs = jobs or cores()
     if jobs <= 1 or len(paths) < PARALLEL_MIN_FILES:
+        return [check_file(p, options) for p in paths]
+    total = sum(_size(p) for p in paths)
+    n = min(jobs, max(1, total // PARALLEL_MIN_BYTES))
+    if n <= 1:
         return [check_file(p, options) for p in paths]
     from concurrent.futures import ProcessPoolExecutor
 
-    n = min(jobs, (len(paths) + PARALLEL_MIN_FILES // 2 - 1) // (PARALLEL_MIN_FILES // 2))
-    chunks = [paths[i::n * 4] for i in range(n * 4)]
     by_path = {}
     with ProcessPoolExecutor(max_workers=n) as pool:
-        for results in pool.map(_check_chunk, [(c, options) for c in chunks if c]):
+        for results in pool.map(_check_chunk, [(c, options) for c in plan_chunks(paths, n)]):
             for r in results:
                 by_path[r.path] = r
     return [by_path[p] for p in paths]
