@@ -68,8 +68,9 @@ def scan(text: str, file: str) -> KeyReads:
                 opt_classes.add(m.group("name"))
             stack.append((indent, m.group("name") if is_opt else None))
             continue
-        if "[" not in stripped and "." not in stripped:
-            continue
+        if ("'" not in stripped and '"' not in stripped) or (
+                "[" not in stripped and "(" not in stripped):
+            continue  # no quoted key can be read on this line: skip the regex
         owner = next((c for _, c in reversed(stack) if c is not None), None)
         for r in _READ.finditer(stripped):
             key = r.group("k1") or r.group("k2")
