@@ -82,6 +82,8 @@ def run(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> tup
 
 
 JSON = ("--output-format", "json")
+# the corpora live in a git-ignored folder, which ruff would otherwise skip
+NO_GITIGNORE = ("--no-respect-gitignore",)
 
 
 def pglint(*args: str) -> list[str]:
@@ -155,7 +157,7 @@ def git_repo_with(tree: Path, finding: bool) -> tuple[Path, Path]:
         subprocess.run(["git", "init", "-q", str(repo)], check=True)
         subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True)
     train = repo / "train.py"
-    extra = ', {"params": [], "lr_scale": 2.0}' if finding else ""
+    extra = ', {"params": [], "learning_rate": 2e-5}' if finding else ""
     train.write_text(SMALL_FILE % extra)
     return repo, train
 
@@ -167,6 +169,7 @@ def main() -> int:
     ap.add_argument("--small-rounds", type=int, default=9)
     ap.add_argument("--jobs", type=int, default=None, help="pglint --jobs for the tree runs")
     ap.add_argument("--no-scaling", action="store_true", help="skip the --jobs 1 vs 2 runs")
+    ap.add_argument("--no-trees", action="store_true", help="only the one-file runs")
     ap.add_argument("--equivalence", action="store_true",
                     help="also run once with the pre-filter off and compare the findings")
     args = ap.parse_args()
@@ -177,17 +180,15 @@ def main() -> int:
     print(f"pglint: {sys.executable} -m pglint; ruff: "
           f"{subprocess.run([*ruff, '--version'], capture_output=True, text=True).stdout.strip()}; "
           f"{os.cpu_count()} cores; cache: {'yes' if cache else 'no (this pglint has none)'}")
-    small_tree = None
-    for name in args.trees:
+    for name in [] if args.no_trees else args.trees:
         tree = fetch(name)
-        small_tree = small_tree or tree
         files, parsed = census(tree)
         lines = sum(1 for p in tree.rglob("*.py") for _ in open(p, "rb"))
         print(f"\n== {name}: {files} files checked ({lines:,} lines), {parsed} parsed "
               f"(pass the pre-filter)")
         got = compare(f"{name} cold, whole tree", pglint(*cold, *jobs, *JSON, str(tree)),
                 [*ruff, "check", "--select", "ALL", "--no-cache", "--isolated", "--exit-zero",
-                 "-q", str(tree)], args.rounds, "ruff ALL")
+                 "-q", *NO_GITIGNORE, str(tree)], args.rounds, "ruff ALL")
         print(f"{'':44} findings: {findings(got['stdout'])}")
         if args.equivalence:
             _, _, out, _ = run(pglint(*cold, *JSON, str(tree)), env={"PGLINT_NO_PREFILTER": "1"})
@@ -195,16 +196,16 @@ def main() -> int:
                   f"{findings(out)}, identical: {out == got['stdout']}")
         if cache:
             run(pglint(*jobs, str(tree)))  # fill the cache
-            run([*ruff, "check", "--exit-zero", "-q", str(tree)])
+            run([*ruff, "check", "--exit-zero", "-q", *NO_GITIGNORE, str(tree)])
             compare(f"{name} warm (unchanged tree)", pglint(*jobs, str(tree)),
-                    [*ruff, "check", "--exit-zero", "-q", str(tree)], args.rounds,
+                    [*ruff, "check", "--exit-zero", "-q", *NO_GITIGNORE, str(tree)], args.rounds,
                     "ruff default")
         if not args.no_scaling:
             one = compare(f"{name} cold --jobs 1", pglint(*cold, "--jobs", "1", str(tree)),
-                          [*ruff, "check", "--no-cache", "--exit-zero", "-q", str(tree)],
+                          [*ruff, "check", "--no-cache", "--exit-zero", "-q", *NO_GITIGNORE, str(tree)],
                           args.rounds, "ruff default")
             two = compare(f"{name} cold --jobs 2", pglint(*cold, "--jobs", "2", str(tree)),
-                          [*ruff, "check", "--no-cache", "--exit-zero", "-q", str(tree)],
+                          [*ruff, "check", "--no-cache", "--exit-zero", "-q", *NO_GITIGNORE, str(tree)],
                           args.rounds, "ruff default")
             print(f"{'':44} 2 processes: {one['wall'] / two['wall']:.2f}x faster (wall) than 1")
 
@@ -214,7 +215,7 @@ def main() -> int:
         train.write_text(SMALL_FILE % "")
         compare("one small file", pglint(str(train)), [*ruff, "check", "--exit-zero", "-q",
                                                        str(train)], args.small_rounds, "ruff")
-    if small_tree is not None:
+    if args.trees:
         big = fetch(args.trees[0])
         repo, train = git_repo_with(big, finding=True)
         run(pglint(str(train)), cwd=repo)  # a warm cache for the project scan, if any
