@@ -132,3 +132,22 @@ def test_parallel_results_equal_serial(monkeypatch):
     parallel = engine.check_files(files, options, jobs=2)
     assert [(r.path, r.findings, r.error) for r in parallel] == \
         [(r.path, r.findings, r.error) for r in serial]
+
+
+@pytest.mark.parametrize("src", [
+    "0", "00", "1_000", "0x1F", "0o17", "0b101", "1.", ".5", "1e-3", "1_0.5e1_0", "3e400",
+    "'a'", '"b"', "''", '""', "'''x\ny'''", '""""""', "u'k'", "'it''s'", "\"'\"", "r'a\\b'",
+    "b'x'", "'\\n'", "'\\u00e9'", "'é'", "1j",
+])
+def test_literals_read_without_compile_match_python(src):
+    import libcst as cst
+
+    from pglint.static.dataflow import literal
+
+    node = cst.parse_expression(src)
+    got = literal(node)
+    try:
+        want = node.evaluated_value
+    except Exception:
+        return
+    assert type(got) is type(want) and got == want

@@ -163,9 +163,32 @@ class State:
 _NAMED_CONSTANTS = {"True": True, "False": False, "None": None}
 
 
+def _plain_value(node: cst.BaseExpression) -> Any:
+    """An int, float or plain string literal's value without ``compile`` (what libcst's
+    ``evaluated_value`` costs); UNKNOWN for anything it cannot read exactly."""
+    s = node.value
+    try:
+        if isinstance(node, cst.Integer):
+            return int(s, 0)  # the same grammar as Python's int literals
+        if isinstance(node, cst.Float):
+            return float(s)
+    except ValueError:
+        return UNKNOWN
+    if "\\" in s or "\r" in s:
+        return UNKNOWN  # escapes, CRLF: let Python read it
+    body = s[1:] if s[:1] in ("u", "U") else s
+    q = body[:3] if body[:3] in ('"""', "'''") else body[:1]
+    if q not in ('"', "'", '"""', "'''") or len(body) < 2 * len(q) or not body.endswith(q):
+        return UNKNOWN
+    return body[len(q):-len(q)]
+
+
 def literal(node: cst.BaseExpression) -> Any:
     """The Python value of a literal expression, or UNKNOWN."""
     if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString)):
+        v = _plain_value(node)
+        if v is not UNKNOWN:
+            return v
         try:
             return node.evaluated_value
         except Exception:
