@@ -137,7 +137,7 @@ def test_parallel_results_equal_serial(monkeypatch):
 @pytest.mark.parametrize("src", [
     "0", "00", "1_000", "0x1F", "0o17", "0b101", "1.", ".5", "1e-3", "1_0.5e1_0", "3e400",
     "'a'", '"b"', "''", '""', "'''x\ny'''", '""""""', "u'k'", "'it''s'", "\"'\"", "r'a\\b'",
-    "b'x'", "'\\n'", "'\\u00e9'", "'é'", "1j",
+    "b'x'", "'\\n'", "'\\u00e9'", "'é'",
 ])
 def test_literals_read_without_compile_match_python(src):
     import libcst as cst
