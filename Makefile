@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# torch first, pinned: 2.13.0 is the local CPU wheel; pglint itself only declares a wide range
 	$(PY) -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[runtime,dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[runtime,lsp,dev]"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -11,10 +11,16 @@ from pglint import codes
 DOCS_DIR = Path(__file__).with_name("rule_docs")
 SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety", "Options")
 _FENCE = re.compile(r"```python\n(.*?)```", re.DOTALL)
+RULES_URL = "https://github.com/pglint/pglint/blob/main/docs/rules.md"
 
 
 def text(code: str) -> str:
     return (DOCS_DIR / f"{code}.md").read_text(encoding="utf-8")
+
+
+def url(code: str) -> str:
+    """The rule's section of the generated docs/rules.md (its heading's anchor)."""
+    return f"{RULES_URL}#{code.lower()}-{codes.get(code).name}"
 
 
 def sections(code: str) -> dict[str, str]:
