@@ -115,14 +115,18 @@ class Project:
         name = str(f.resolve())
         self._reads[name] = keyreads.scan(text, name)
 
-    def file_changed(self, path: Path) -> None:
-        """A project file was saved, created or deleted: rescan that file only."""
+    def file_changed(self, path: Path) -> bool:
+        """A project file was saved, created or deleted: rescan that file only.
+        True when the project's key reads changed (open documents need a new look)."""
         if self._reads is None or path.suffix != ".py":
-            return
+            return False
+        name = str(path.resolve())
+        before = self._reads.get(name)
         if path.is_file() and not self.excluded(path):
             self._scan_file(path)
         else:
-            self._reads.pop(str(path.resolve()), None)
+            self._reads.pop(name, None)
+        return self._reads.get(name) != before
 
     def read_elsewhere(self, key: str, name: str) -> bool:
         return any(key in r.anywhere for f, r in self.reads().items() if f != name)
@@ -151,10 +155,12 @@ class Projects:
         """A pyproject.toml (or .git) appeared, changed or went: re-read everything lazily."""
         self._by_root.clear()
 
-    def file_changed(self, path: Path) -> None:
+    def file_changed(self, path: Path) -> bool:
+        changed = False
         for project in self._by_root.values():
             if path.resolve().is_relative_to(project.root):
-                project.file_changed(path)
+                changed = project.file_changed(path) or changed
+        return changed
 
 
 def analyse(text: str, path: Path | None, projects: Projects) -> Analysis:

@@ -194,8 +194,11 @@ def did_save(ls: PglintServer, params: lsp.DidSaveTextDocumentParams) -> None:
         ls.projects.config_changed()
         ls.diagnose_all()
     elif path is not None and path.suffix == ".py":
-        ls.projects.file_changed(path)  # its group-key reads count for the whole project
-        ls.diagnose_all()
+        # its group-key reads count for the whole project (PG004)
+        if ls.projects.file_changed(path):
+            ls.diagnose_all()
+        elif uri in ls.tracked:
+            ls.diagnose_now(uri)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
@@ -212,7 +215,7 @@ def did_close(ls: PglintServer, params: lsp.DidCloseTextDocumentParams) -> None:
 
 @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
 def did_change_watched_files(ls: PglintServer, params: lsp.DidChangeWatchedFilesParams) -> None:
-    config_changed = False
+    config_changed = reads_changed = False
     for change in params.changes:
         path = ls.path_of(change.uri)
         if path is None:
@@ -220,10 +223,11 @@ def did_change_watched_files(ls: PglintServer, params: lsp.DidChangeWatchedFiles
         if path.name in _CONFIG_FILES:
             config_changed = True
         elif path.suffix == ".py":
-            ls.projects.file_changed(path)
+            reads_changed = ls.projects.file_changed(path) or reads_changed
     if config_changed:
         ls.projects.config_changed()
-    ls.diagnose_all()
+    if config_changed or reads_changed:
+        ls.diagnose_all()
 
 
 # -- code actions and hover --------------------------------------------------------------
