@@ -375,3 +375,60 @@ def test_server_without_pygls_says_how_to_install(tmp_path):
     assert r.returncode == 2
     assert r.stdout == ""
     assert r.stderr.count("\n") == 1 and "pip install 'pglint[lsp]'" in r.stderr
+
+
+@pytest.mark.asyncio
+async def test_notebook_cells_are_one_program(session, project):
+    """A generator made in one cell and used up in two others: found across cells, shown
+    on the cell that holds the second use; a fix there clears it."""
+    nb_uri = (project / "train.ipynb").as_uri()
+    cells = ["import torch\nfrom torch import nn\nmodel = nn.Linear(4, 4)\n"
+             "params = model.parameters()\n",
+             "# notes",
+             "%matplotlib inline\nopt = torch.optim.SGD(params, lr=0.1)\n",
+             "ema = [p.detach().clone() for p in params]\n"]
+    kinds = [lsp.NotebookCellKind.Code, lsp.NotebookCellKind.Markup,
+             lsp.NotebookCellKind.Code, lsp.NotebookCellKind.Code]
+    uris = [f"vscode-notebook-cell:{project / 'train.ipynb'}#cell{i}" for i in range(4)]
+    code = [i for i, k in enumerate(kinds) if k == lsp.NotebookCellKind.Code]
+    session.client.notebook_document_did_open(lsp.DidOpenNotebookDocumentParams(
+        notebook_document=lsp.NotebookDocument(
+            uri=nb_uri, notebook_type="jupyter-notebook", version=1,
+            cells=[lsp.NotebookCell(kind=k, document=u) for k, u in zip(kinds, uris)]),
+        cell_text_documents=[lsp.TextDocumentItem(uri=uris[i], language_id="python", version=1,
+                                                  text=cells[i]) for i in code]))
+    published = await published_for(session.client, [uris[i] for i in code])
+    assert list(published[uris[0]]) == [] and list(published[uris[2]]) == []
+    [d] = published[uris[3]]
+    assert d.code == "PG002" and d.range.start.line == 0
+    # positions in cell terms: the magic line and the markdown cell count as in the notebook
+    assert "line 4 in cell 1" in d.message and "consumed at line 2 in cell 3" in d.message
+
+    hover = await asyncio.wait_for(session.client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uris[3]), position=d.range.start)),
+        TIMEOUT)
+    assert docs.sections("PG002")["What it does"] in hover.contents.value
+    [fix] = [a for a in await session.actions(uris[3], d.range) if a.is_preferred]
+    fixed = apply_edits(cells[0], fix.edit.changes[uris[0]]) if uris[0] in fix.edit.changes \
+        else None
+    assert fixed is not None and "params = list(model.parameters())" in fixed
+
+    session.client.diagnostics.clear()
+    session.client.notebook_document_did_change(lsp.DidChangeNotebookDocumentParams(
+        notebook_document=lsp.VersionedNotebookDocumentIdentifier(uri=nb_uri, version=2),
+        change=lsp.NotebookDocumentChangeEvent(cells=lsp.NotebookDocumentCellChanges(
+            text_content=[lsp.NotebookDocumentCellContentChanges(
+                document=lsp.VersionedTextDocumentIdentifier(uri=uris[0], version=2),
+                changes=[lsp.TextDocumentContentChangeWholeDocument(text=fixed)])]))))
+    published = await published_for(session.client, [uris[i] for i in code])
+    assert all(list(published[uris[i]]) == [] for i in code)
+
+
+async def published_for(client: LanguageClient, uris: list[str]) -> dict:
+    """The diagnostics published for each of ``uris`` (several arrive in one burst)."""
+    for _ in range(TIMEOUT * 10):
+        if all(u in client.diagnostics for u in uris):
+            break
+        await asyncio.sleep(0.1)
+    assert sorted(client.diagnostics) == sorted(uris), client.log_messages
+    return dict(client.diagnostics)

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pglint import config as config_mod
-from pglint import files
+from pglint import files, notebook
 from pglint.finding import Edit, Finding
 from pglint.static import check, engine, keyreads
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
+SOURCE_SUFFIXES = (".py", notebook.SUFFIX)  # what the project scan reads
 
 
 @dataclass
@@ -108,7 +109,7 @@ class Project:
 
     def _scan_file(self, f: Path) -> None:
         try:
-            text = f.read_bytes().decode("utf-8", "replace")
+            text = notebook.python_text(f, f.read_bytes())
         except OSError:
             self._reads.pop(str(f.resolve()), None)
             return
@@ -118,7 +119,7 @@ class Project:
     def file_changed(self, path: Path) -> bool:
         """A project file was saved, created or deleted: rescan that file only.
         True when the project's key reads changed (open documents need a new look)."""
-        if self._reads is None or path.suffix != ".py":
+        if self._reads is None or path.suffix not in SOURCE_SUFFIXES:
             return False
         name = str(path.resolve())
         before = self._reads.get(name)
@@ -166,6 +167,22 @@ class Projects:
 def analyse(text: str, path: Path | None, projects: Projects) -> Analysis:
     """Findings for ``text`` as the contents of ``path``, exactly as ``pglint check`` would
     report them for that file (noqa, select/ignore, PG004 project reads, per-file-ignores)."""
+    return _analyse(text, path, projects)
+
+
+def analyse_notebook(sources: dict[int, str], path: Path | None,
+                     projects: Projects) -> dict[int, Analysis]:
+    """A notebook's code cells (1-based cell number -> source) checked as one program, as
+    ``pglint check`` checks an .ipynb; one Analysis per cell, in that cell's terms."""
+    program, lmap = notebook.build_program(sources)
+    whole = _analyse(program, path, projects, lmap, sources)
+    return {cell: Analysis(src, [f for f in whole.findings if f.cell == cell], whole.error,
+                           whole.error_kind, whole.skipped)
+            for cell, src in sources.items()}
+
+
+def _analyse(text: str, path: Path | None, projects: Projects, lmap=None,
+             sources=None) -> Analysis:
     project = projects.for_path(path)
     if project.error:
         return Analysis(text, error=project.error, error_kind="config")
@@ -174,7 +191,8 @@ def analyse(text: str, path: Path | None, projects: Projects) -> Analysis:
     if not engine.PREFILTER.search(text.encode("utf-8", "surrogatepass")):
         return Analysis(text)
     name = str(path.resolve()) if path is not None else "<untitled>"
-    result = engine.check_source(text, name, project.options)
+    result = engine.check_source(text, name, project.options,
+                                 line_label=lmap.label if lmap is not None else None)
     if result.error:
         kind = ("syntax" if result.error.startswith("syntax error")
                 else "internal" if result.error.startswith("internal error") else "unreadable")
@@ -182,6 +200,8 @@ def analyse(text: str, path: Path | None, projects: Projects) -> Analysis:
     own = keyreads.scan(text, name)  # the unsaved buffer's reads count, not the file on disk
     engine.resolve_pending([result], lambda key, file, cls: own.is_read(key, file, cls)
                            or project.read_elsewhere(key, name))
+    if lmap is not None:
+        result = notebook._to_cells(result, lmap, sources)
     found = result.findings
     if path is not None:
         rel = project.rel(path)

@@ -12,13 +12,22 @@ from __future__ import annotations
 import asyncio
 import traceback
 from pathlib import Path
+from urllib.parse import unquote
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from pglint import __version__, codes, docs
-from pglint.lsp.analysis import Analysis, Projects, analyse, fix_all, noqa_edit
+from pglint.lsp.analysis import (
+    SOURCE_SUFFIXES,
+    Analysis,
+    Projects,
+    analyse,
+    analyse_notebook,
+    fix_all,
+    noqa_edit,
+)
 
 DEBOUNCE_S = 0.3
 FIX_ALL_KIND = "source.fixAll.pglint"
@@ -30,12 +39,18 @@ _CONFIG_FILES = ("pyproject.toml", ".git")
 
 class PglintServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("pglint", __version__,
-                         text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+        super().__init__(
+            "pglint", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
+            notebook_document_sync=lsp.NotebookDocumentSyncOptions(notebook_selector=[
+                lsp.NotebookDocumentFilterWithCells(
+                    notebook="*", cells=[lsp.NotebookCellLanguage(language="python")])]))
         self.projects = Projects()
         self.analyses: dict[str, Analysis] = {}  # uri -> latest analysis (open documents only)
         self.timers: dict[str, asyncio.TimerHandle] = {}
         self.tracked: set[str] = set()  # the open documents pglint checks
+        # open notebooks: uri -> (cell texts checked, {cell uri: Analysis}); cells published
+        self.notebooks: dict[str, tuple] = {}
+        self.published_cells: dict[str, set] = {}
         self.debounce = DEBOUNCE_S
 
     # -- analysis ---------------------------------------------------------------------
@@ -43,17 +58,88 @@ class PglintServer(LanguageServer):
         fs = to_fs_path(uri) if uri.startswith("file:") else None
         return Path(fs) if fs else None
 
+    def has_document(self, uri: str) -> bool:
+        return unquote(uri) in self.workspace.text_documents  # pygls keys them unquoted
+
+    def is_tracked(self, uri: str) -> bool:
+        return uri in self.tracked or self.notebook_of(uri) is not None
+
+    def notebook_of(self, cell_uri: str):
+        nb = self.workspace.get_notebook_document(cell_uri=cell_uri)
+        return nb if nb is not None and nb.uri in self.notebooks else None
+
     def current(self, uri: str) -> Analysis:
         """The analysis of the document's present text (recomputed when it is stale)."""
+        nb = self.notebook_of(uri)
+        if nb is not None:
+            return self.notebook_analyses(nb.uri)[uri]
         text = self.workspace.get_text_document(uri).source
         a = self.analyses.get(uri)
         if a is None or a.text != text:
             a = self.analyses[uri] = analyse(text, self.path_of(uri), self.projects)
         return a
 
+    def notebook_analyses(self, nb_uri: str) -> dict[str, Analysis]:
+        """Cell uri -> Analysis for an open notebook's code cells, checked as one program."""
+        nb = self.workspace.get_notebook_document(notebook_uri=nb_uri)
+        cells = {i: cell.document for i, cell in enumerate(nb.cells, 1)
+                 if cell.kind == lsp.NotebookCellKind.Code
+                 and self.has_document(cell.document)}
+        sources = {i: self.workspace.get_text_document(u).source for i, u in cells.items()}
+        key = tuple(sorted(sources.items()))
+        cached = self.notebooks.get(nb_uri)
+        if cached is None or cached[0] != key:
+            by_cell = analyse_notebook(sources, self.path_of(nb_uri), self.projects)
+            cached = self.notebooks[nb_uri] = (key, {cells[i]: a for i, a in by_cell.items()},
+                                               cells)
+        return cached[1]
+
+    def workspace_edit(self, uri: str, a: Analysis, edits) -> lsp.WorkspaceEdit:
+        """Edits of a finding in ``uri`` (analysis ``a``); a notebook fix may edit another
+        cell (``Edit.cell``): those go to that cell's document."""
+        changes: dict = {}
+        nb = self.notebook_of(uri)
+        for e in edits:
+            target, ta = uri, a
+            if nb is not None and getattr(e, "cell", None) is not None:
+                by_uri, cells = self.notebooks[nb.uri][1], self.notebooks[nb.uri][2]
+                target = cells[e.cell]
+                ta = by_uri[target]
+            changes.setdefault(target, []).append(self.text_edit(ta, e.start, e.end, e.text))
+        return lsp.WorkspaceEdit(changes=changes)
+
+    def diagnose_notebook(self, nb_uri: str) -> None:
+        self.timers.pop(nb_uri, None)
+        if nb_uri not in self.notebooks:
+            return
+        try:
+            by_cell = self.notebook_analyses(nb_uri)
+            for a in by_cell.values():
+                if a.error and a.error_kind != "syntax":
+                    self.log(f"pglint: {self.path_of(nb_uri) or nb_uri}: {a.error}",
+                             lsp.MessageType.Warning)
+                    break
+            publish = {u: [self.diagnostic(u, a, f) for f in a.findings]
+                       for u, a in by_cell.items()}
+        except Exception:
+            self.notebooks[nb_uri] = ((), {}, {})
+            self.log(f"pglint: internal error while checking {nb_uri}:\n"
+                     f"{traceback.format_exc()}", lsp.MessageType.Error)
+            publish = {}
+        gone = self.published_cells.get(nb_uri, set()) - set(publish)
+        for u in sorted(gone):
+            publish[u] = []
+        self.published_cells[nb_uri] = {u for u in publish if u not in gone}
+        for u, diagnostics in publish.items():
+            self.text_document_publish_diagnostics(
+                lsp.PublishDiagnosticsParams(uri=u, diagnostics=diagnostics))
+
     def diagnose(self, uri: str) -> None:
+        if uri in self.notebooks:
+            self.diagnose_notebook(uri)
+            return
         self.timers.pop(uri, None)
-        if uri not in self.tracked or uri not in self.workspace.text_documents:
+        if uri not in self.tracked or not self.has_document(uri):
             return
         try:
             a = self.current(uri)
@@ -86,6 +172,9 @@ class PglintServer(LanguageServer):
     def diagnose_all(self) -> None:
         for uri in list(self.tracked):
             self.analyses.pop(uri, None)
+            self.diagnose_now(uri)
+        for uri in list(self.notebooks):
+            self.notebooks[uri] = ((), {}, {})
             self.diagnose_now(uri)
 
     def log(self, message: str, kind: lsp.MessageType = lsp.MessageType.Info) -> None:
@@ -193,7 +282,7 @@ def did_save(ls: PglintServer, params: lsp.DidSaveTextDocumentParams) -> None:
     if path is not None and path.name == "pyproject.toml":
         ls.projects.config_changed()
         ls.diagnose_all()
-    elif path is not None and path.suffix == ".py":
+    elif path is not None and path.suffix in SOURCE_SUFFIXES:
         # its group-key reads count for the whole project (PG004)
         if ls.projects.file_changed(path):
             ls.diagnose_all()
@@ -222,7 +311,7 @@ def did_change_watched_files(ls: PglintServer, params: lsp.DidChangeWatchedFiles
             continue
         if path.name in _CONFIG_FILES:
             config_changed = True
-        elif path.suffix == ".py":
+        elif path.suffix in SOURCE_SUFFIXES:
             reads_changed = ls.projects.file_changed(path) or reads_changed
     if config_changed:
         ls.projects.config_changed()
@@ -230,12 +319,48 @@ def did_change_watched_files(ls: PglintServer, params: lsp.DidChangeWatchedFiles
         ls.diagnose_all()
 
 
+# -- notebooks (LSP 3.17): the code cells checked as one program, as `pglint check` does --
+@server.feature(lsp.NOTEBOOK_DOCUMENT_DID_OPEN)
+def notebook_did_open(ls: PglintServer, params: lsp.DidOpenNotebookDocumentParams) -> None:
+    uri = params.notebook_document.uri
+    ls.notebooks[uri] = ((), {}, {})
+    ls.diagnose_now(uri)
+
+
+@server.feature(lsp.NOTEBOOK_DOCUMENT_DID_CHANGE)
+def notebook_did_change(ls: PglintServer, params: lsp.DidChangeNotebookDocumentParams) -> None:
+    if params.notebook_document.uri in ls.notebooks:
+        ls.schedule(params.notebook_document.uri)
+
+
+@server.feature(lsp.NOTEBOOK_DOCUMENT_DID_SAVE)
+def notebook_did_save(ls: PglintServer, params: lsp.DidSaveNotebookDocumentParams) -> None:
+    uri = params.notebook_document.uri
+    path = ls.path_of(uri)
+    if path is not None and ls.projects.file_changed(path):
+        ls.diagnose_all()
+    elif uri in ls.notebooks:
+        ls.diagnose_now(uri)
+
+
+@server.feature(lsp.NOTEBOOK_DOCUMENT_DID_CLOSE)
+def notebook_did_close(ls: PglintServer, params: lsp.DidCloseNotebookDocumentParams) -> None:
+    uri = params.notebook_document.uri
+    timer = ls.timers.pop(uri, None)
+    if timer is not None:
+        timer.cancel()
+    ls.notebooks.pop(uri, None)
+    for cell in sorted(ls.published_cells.pop(uri, set())):
+        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=cell,
+                                                                          diagnostics=[]))
+
+
 # -- code actions and hover --------------------------------------------------------------
 @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION, lsp.CodeActionOptions(
     code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL_KIND], resolve_provider=True))
 def code_action(ls: PglintServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
     uri = params.text_document.uri
-    if uri not in ls.tracked:
+    if not ls.is_tracked(uri):
         return []
     a = ls.current(uri)
     only = params.context.only
@@ -250,18 +375,19 @@ def code_action(ls: PglintServer, params: lsp.CodeActionParams) -> list[lsp.Code
             if not _overlaps(d.range, params.range):
                 continue
             if f.fix is not None:
-                edits = [ls.text_edit(a, e.start, e.end, e.text) for e in f.fix.edits]
                 out.append(lsp.CodeAction(
                     title=f"{f.code}: {f.fix.title}" + ("" if f.fix.safe else " (unsafe)"),
                     kind=lsp.CodeActionKind.QuickFix, diagnostics=[d],
-                    is_preferred=f.fix.safe, edit=lsp.WorkspaceEdit(changes={uri: edits})))
+                    is_preferred=f.fix.safe, edit=ls.workspace_edit(uri, a, f.fix.edits)))
             e = noqa_edit(a, f)
             if e is not None:
                 out.append(lsp.CodeAction(
                     title=f"Disable {f.code} for this line", kind=lsp.CodeActionKind.QuickFix,
                     diagnostics=[d], edit=lsp.WorkspaceEdit(
                         changes={uri: [ls.text_edit(a, e.start, e.end, e.text)]})))
-    if wanted(FIX_ALL_KIND) and any(f.fix is not None and f.fix.safe for f in a.findings):
+    in_notebook = ls.notebook_of(uri) is not None  # fix-all rechecks a file, not a cell
+    if (wanted(FIX_ALL_KIND) and not in_notebook
+            and any(f.fix is not None and f.fix.safe for f in a.findings)):
         action = lsp.CodeAction(title=FIX_ALL_TITLE, kind=FIX_ALL_KIND, data={"uri": uri})
         if not _resolves_edits(ls):  # the client cannot ask later: compute it now
             action.edit = ls.fix_all_edit(uri)
@@ -289,7 +415,7 @@ def code_action_resolve(ls: PglintServer, action: lsp.CodeAction) -> lsp.CodeAct
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
 def hover(ls: PglintServer, params: lsp.HoverParams) -> lsp.Hover | None:
     uri = params.text_document.uri
-    if uri not in ls.tracked:
+    if not ls.is_tracked(uri):
         return None
     a = ls.current(uri)
     hits = [d for d in (ls.diagnostic(uri, a, f) for f in a.findings)
