@@ -432,3 +432,31 @@ async def published_for(client: LanguageClient, uris: list[str]) -> dict:
         await asyncio.sleep(0.1)
     assert sorted(client.diagnostics) == sorted(uris), client.log_messages
     return dict(client.diagnostics)
+
+
+def test_every_prefix_of_a_file_is_analysed_without_raising(project):
+    """What a half-typed buffer goes through on each keystroke: never an exception."""
+    from pglint.lsp.analysis import Projects, analyse, fix_all, noqa_edit
+
+    projects = Projects()
+    sources = [p.read_text() for p in sorted((Path(__file__).parent.parent / "fixtures").glob("PG00[1-4]/bad_*.py"))[:6]]
+    checked = errors = 0
+    for text in sources:
+        for cut in range(0, len(text), max(1, len(text) // 25)):
+            a = analyse(text[:cut], project / "train.py", projects)
+            checked += 1
+            errors += a.error is not None
+            for f in a.findings:
+                noqa_edit(a, f)
+            fix_all(a, project / "train.py", projects)
+    assert checked > 100 and 0 < errors < checked  # many prefixes do not parse; none raised
+
+
+def test_files_under_a_virtualenv_or_excluded_get_no_findings(project):
+    from pglint.lsp.analysis import Projects, analyse
+
+    projects = Projects()
+    (project / "pyproject.toml").write_text('[tool.pglint]\nexclude = ["legacy/"]\n')
+    for rel in ("train.py", ".venv/lib/site.py", "legacy/old.py", "build/x.py"):
+        a = analyse(BAD, project / rel, projects)
+        assert [f.code for f in a.findings] == (["PG007"] if rel == "train.py" else []), rel
