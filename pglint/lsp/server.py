@@ -48,9 +48,11 @@ class PglintServer(LanguageServer):
         self.analyses: dict[str, Analysis] = {}  # uri -> latest analysis (open documents only)
         self.timers: dict[str, asyncio.TimerHandle] = {}
         self.tracked: set[str] = set()  # the open documents pglint checks
-        # open notebooks: uri -> (cell texts checked, {cell uri: Analysis}); cells published
+        # open notebooks: uri -> (cell texts checked, {cell uri: Analysis},
+        # {cell number: cell uri}); and the cell uris last given diagnostics
         self.notebooks: dict[str, tuple] = {}
         self.published_cells: dict[str, set] = {}
+        self.reported: dict[str, str] = {}  # uri -> the check error last logged for it
         self.debounce = DEBOUNCE_S
 
     # -- analysis ---------------------------------------------------------------------
@@ -114,11 +116,8 @@ class PglintServer(LanguageServer):
             return
         try:
             by_cell = self.notebook_analyses(nb_uri)
-            for a in by_cell.values():
-                if a.error and a.error_kind != "syntax":
-                    self.log(f"pglint: {self.path_of(nb_uri) or nb_uri}: {a.error}",
-                             lsp.MessageType.Warning)
-                    break
+            errors = [a for a in by_cell.values() if a.error]
+            self.report(nb_uri, errors[0] if errors else None)
             publish = {u: [self.diagnostic(u, a, f) for f in a.findings]
                        for u, a in by_cell.items()}
         except Exception:
@@ -143,10 +142,7 @@ class PglintServer(LanguageServer):
             return
         try:
             a = self.current(uri)
-            if a.error and a.error_kind != "syntax":  # the editor's Python support shows syntax
-                self.log(f"pglint: {self.path_of(uri) or uri}: {a.error}",
-                         lsp.MessageType.Error if a.error_kind == "internal"
-                         else lsp.MessageType.Warning)
+            self.report(uri, a)
             diagnostics = [self.diagnostic(uri, a, f) for f in a.findings]
         except Exception:  # one document's failure never stops the server
             self.analyses.pop(uri, None)
@@ -176,6 +172,19 @@ class PglintServer(LanguageServer):
         for uri in list(self.notebooks):
             self.notebooks[uri] = ((), {}, {})
             self.diagnose_now(uri)
+
+    def report(self, uri: str, a: Analysis | None) -> None:
+        """Log why a document could not be checked, once per distinct reason; a syntax
+        error is left to the editor's Python support."""
+        error = a.error if a is not None and a.error_kind != "syntax" else None
+        if error is None:
+            self.reported.pop(uri, None)
+            return
+        if self.reported.get(uri) != error:
+            self.reported[uri] = error
+            self.log(f"pglint: {self.path_of(uri) or uri}: {error}",
+                     lsp.MessageType.Error if a.error_kind == "internal"
+                     else lsp.MessageType.Warning)
 
     def log(self, message: str, kind: lsp.MessageType = lsp.MessageType.Info) -> None:
         self.window_log_message(lsp.LogMessageParams(type=kind, message=message))
@@ -297,6 +306,7 @@ def did_close(ls: PglintServer, params: lsp.DidCloseTextDocumentParams) -> None:
     if timer is not None:
         timer.cancel()
     ls.analyses.pop(uri, None)
+    ls.reported.pop(uri, None)
     if uri in ls.tracked:
         ls.tracked.discard(uri)
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
@@ -350,6 +360,7 @@ def notebook_did_close(ls: PglintServer, params: lsp.DidCloseNotebookDocumentPar
     if timer is not None:
         timer.cancel()
     ls.notebooks.pop(uri, None)
+    ls.reported.pop(uri, None)
     for cell in sorted(ls.published_cells.pop(uri, set())):
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=cell,
                                                                           diagnostics=[]))
