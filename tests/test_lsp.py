@@ -460,3 +460,12 @@ def test_files_under_a_virtualenv_or_excluded_get_no_findings(project):
     for rel in ("train.py", ".venv/lib/site.py", "legacy/old.py", "build/x.py"):
         a = analyse(BAD, project / rel, projects)
         assert [f.code for f in a.findings] == (["PG007"] if rel == "train.py" else []), rel
+
+
+@pytest.mark.asyncio
+async def test_positions_are_utf16_code_units(session, project):
+    prefix = 's = "\U0001d11e"; optimizer = torch.optim.AdamW('  # an astral character: 2 units
+    text = BAD.replace("optimizer = torch.optim.AdamW(", prefix)
+    [d] = await session.open(project / "train.py", text)
+    assert d.range.start.character == len(prefix) + 1
+    assert d.range.end.character == len(prefix) + 1 + len("model.parameters")

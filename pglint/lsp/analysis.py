@@ -11,6 +11,7 @@ saved file replaces only its own entry and an open buffer counts with its unsave
 
 from __future__ import annotations
 
+import bisect
 import io
 import re
 import tokenize
@@ -53,14 +54,8 @@ class LineIndex:
         self.starts = [0] + [m.end() for m in _LINE_END.finditer(text)]
 
     def position(self, offset: int) -> tuple[int, int]:
-        lo, hi = 0, len(self.starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self.starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo, offset - self.starts[lo]
+        line = bisect.bisect_right(self.starts, offset) - 1
+        return line, offset - self.starts[line]
 
     def line(self, line: int) -> str:
         """The text of a 0-based line, without its line ending."""
