@@ -4,7 +4,8 @@ Settings are resolved as ``pglint check`` resolves them for a file: the nearest
 ``pyproject.toml`` (or ``.git``) above it is the project root, its ``[tool.pglint]`` table
 gives select / ignore / extra-keys / per-file-ignores / exclude.  Like ruff's server,
 an excluded file (or one under a virtualenv, cache or build directory) gets no
-findings.  PG004's project-wide key reads are the same text scan ``pglint check`` runs
+findings: the editor sees what ``pglint check --force-exclude`` (the pre-commit hook)
+reports.  PG004's project-wide key reads are the same text scan ``pglint check`` runs
 (``keyreads.scan`` over the project's files), cached per root and kept per file, so a
 saved file replaces only its own entry and an open buffer counts with its unsaved text.
 """
@@ -86,13 +87,8 @@ class Project:
         return check._rel_to(str(path), self.root)
 
     def excluded(self, path: Path) -> bool:
-        rel = self.rel(path)
-        d = self.root
-        for part in rel.split("/")[:-1]:
-            if files._skip_dir(d, part):
-                return True
-            d = d / part
-        return files.excluded(rel, self.config.exclude)
+        """As ``pglint check --force-exclude`` (what pre-commit runs) decides it."""
+        return files.force_excluded(path, self.root, self.config.exclude)
 
     def reads(self) -> dict[str, keyreads.KeyReads]:
         """Group-key reads per file of the project, scanned as ``pglint check`` scans them."""
