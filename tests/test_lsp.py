@@ -469,3 +469,18 @@ async def test_positions_are_utf16_code_units(session, project):
     [d] = await session.open(project / "train.py", text)
     assert d.range.start.character == len(prefix) + 1
     assert d.range.end.character == len(prefix) + 1 + len("model.parameters")
+
+
+@pytest.mark.asyncio
+async def test_saving_a_project_file_refreshes_key_reads(session, project):
+    uri = (project / "train.py").as_uri()
+    assert sorted(d.code for d in await session.open(project / "train.py", TWO)) == [
+        "PG004", "PG007"]
+    reader = project / "sched.py"
+    assert await session.open(reader, "def scale(opt):\n    pass\n") == []
+    text = "def scale(opt):\n    for g in opt.param_groups:\n        g['lr'] *= g['learning_rate']\n"
+    session.change(reader.as_uri(), text)
+    reader.write_text(text)  # the editor writes the file, then says so
+    session.client.text_document_did_save(lsp.DidSaveTextDocumentParams(
+        text_document=lsp.TextDocumentIdentifier(uri=reader.as_uri())))
+    assert [d.code for d in await session.diagnostics(uri)] == ["PG007"]
