@@ -121,20 +121,21 @@ class Cache:
             pass
 
     # -- PG004's project scan -----------------------------------------------------------
-    def load_index(self) -> dict:
-        """relative path -> (size, mtime_ns, scan of that file) from the last run."""
+    def load_index(self, name: str = "keyreads") -> dict:
+        """An index from the last run: for "keyreads", display path -> (size, mtime_ns,
+        scan of that file); for "files-*", absolute path -> ((size, mtime_ns), key)."""
         try:
-            with open(self.entries / "keyreads", "rb") as f:
+            with open(self.entries / name, "rb") as f:
                 index = pickle.load(f)
             return index if isinstance(index, dict) else {}
         except Exception:
             return {}
 
-    def save_index(self, index: dict) -> None:
+    def save_index(self, index: dict, name: str = "keyreads") -> None:
         if not self._prepare():
             return
         try:
-            _write_atomic(self.entries / "keyreads", pickle.dumps(index, pickle.HIGHEST_PROTOCOL))
+            _write_atomic(self.entries / name, pickle.dumps(index, pickle.HIGHEST_PROTOCOL))
         except (OSError, pickle.PicklingError, TypeError, AttributeError):
             pass
 
@@ -171,14 +172,21 @@ def cacheable(result) -> bool:
 def check_files(names: list[str], options, jobs, root_of, caches: dict) -> list:
     """``engine.check_files`` with the cache in front: results in input order.
 
-    Files are read here once to hash them; a file that fails the pre-filter needs no
-    entry (the pre-filter is cheaper than a cache read); only misses go to the engine.
+    A file whose size and mtime are what the last run recorded (and older than a couple
+    of seconds, so an edit within the clock's resolution cannot hide) is not even read:
+    its recorded key, or its recorded "fails the pre-filter", is used.  Other files are
+    read here once and hashed; a file that fails the pre-filter needs no entry; only
+    misses go to the engine.
     """
     import stat
+    import time
 
     from pglint.static import engine
 
     settings = settings_key(options)
+    index_name = "files-" + hashlib.blake2b(settings.encode(), digest_size=8).hexdigest()
+    indexes: dict = {}  # Cache -> (old index, new index)
+    trusted = time.time_ns() - 2_000_000_000
     out: dict = {}
     todo: list = []  # (name, cache, key, (size, mtime_ns)) of each miss
     for name in names:
@@ -187,29 +195,59 @@ def check_files(names: list[str], options, jobs, root_of, caches: dict) -> list:
             if not stat.S_ISREG(st.st_mode) or st.st_size > engine.MAX_BYTES * 10:
                 todo.append((name, None, None, None))  # the engine says what is wrong
                 continue
-            with open(name, "rb") as f:
-                data = f.read()
         except OSError:
             todo.append((name, None, None, None))
-            continue
-        if not engine.needs_check(data, name, options):
-            out[name] = engine.FileResult(name)
             continue
         root = root_of(name)
         c = caches.get(root)
         if c is None:
             c = caches[root] = Cache(root)
-        key = Cache.key(data, name, settings)
+        if c not in indexes:
+            indexes[c] = (c.load_index(index_name), {})
+        old, new = indexes[c]
+        where = os.path.abspath(name)
+        seen = old.get(where)
+        stamp = (st.st_size, st.st_mtime_ns)
+        if isinstance(seen, tuple) and len(seen) == 2 and seen[0] == stamp:
+            if seen[1] is None:  # failed the pre-filter, unchanged since
+                new[where] = seen
+                out[name] = engine.FileResult(name)
+                continue
+            hit = c.get(seen[1], name)
+            if hit is not None:
+                new[where] = seen
+                out[name] = hit
+                continue
+        try:
+            with open(name, "rb") as f:
+                data = f.read()
+        except OSError:
+            todo.append((name, None, None, None))
+            continue
+        key = None
+        if engine.needs_check(data, name, options):
+            key = Cache.key(data, name, settings)
+        if st.st_mtime_ns < trusted:
+            new[where] = (stamp, key)
+        if key is None:
+            out[name] = engine.FileResult(name)
+            continue
         hit = c.get(key, name)
         if hit is not None:
             out[name] = hit
             continue
-        todo.append((name, c, key, (st.st_size, st.st_mtime_ns)))
+        todo.append((name, c, key, stamp))
     checked = engine.check_files([t[0] for t in todo], options, jobs) if todo else []
     for (name, c, key, before), r in zip(todo, checked):
         if c is not None and cacheable(r) and _unchanged(name, before):
             c.put(key, r)
+        elif c is not None:
+            indexes[c][1].pop(os.path.abspath(name), None)  # not stored: read it next time
         out[name] = r
+    for c, (old, new) in indexes.items():
+        merged = {**old, **new}
+        if merged != old:
+            c.save_index(merged, index_name)
     return [out[n] for n in names]
 
 

@@ -197,3 +197,22 @@ def test_two_concurrent_runs(project):
     warm = subprocess.run(cmd, cwd=project.root, capture_output=True, env=env, timeout=300)
     assert warm.stdout == outs[0]
     assert not [p for p in (project.root / cache.DIRNAME).rglob(".tmp-*")]
+
+
+def test_unchanged_old_files_are_not_even_read(project, run_cli, engine_calls, monkeypatch):
+    a = project("a.py", BAD)
+    b = project("b.py", "x = 1\n")  # fails the pre-filter
+    for f in (a, b):
+        os.utime(f, ns=(10**18, 10**18))  # written long ago: its mtime can be trusted
+    first = run_cli("check", "--output-format", "json", ".", cwd=project.root)
+    hashed: list = []
+    real = cache.Cache.key
+    monkeypatch.setattr(cache.Cache, "key", staticmethod(
+        lambda data, path, settings: hashed.append(path) or real(data, path, settings)))
+    engine_calls.clear()
+    assert run_cli("check", "--output-format", "json", ".")[:2] == first[:2]
+    assert hashed == [] and engine_calls == []
+    a.write_text(BAD + "# edited\n")
+    os.utime(a, ns=(10**18 + 1, 10**18 + 1))
+    _, out, _ = run_cli("check", "--output-format", "json", ".")
+    assert hashed == ["a.py"] and engine_calls == ["a.py"] and "PG002" in out
