@@ -170,6 +170,7 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=None, help="pglint --jobs for the tree runs")
     ap.add_argument("--no-scaling", action="store_true", help="skip the --jobs 1 vs 2 runs")
     ap.add_argument("--no-trees", action="store_true", help="only the one-file runs")
+    ap.add_argument("--no-cold", action="store_true", help="skip the cold whole-tree runs")
     ap.add_argument("--equivalence", action="store_true",
                     help="also run once with the pre-filter off and compare the findings")
     args = ap.parse_args()
@@ -186,10 +187,12 @@ def main() -> int:
         lines = sum(1 for p in tree.rglob("*.py") for _ in open(p, "rb"))
         print(f"\n== {name}: {files} files checked ({lines:,} lines), {parsed} parsed "
               f"(pass the pre-filter)")
-        got = compare(f"{name} cold, whole tree", pglint(*cold, *jobs, *JSON, str(tree)),
+        got = {"stdout": ""} if args.no_cold else compare(
+            f"{name} cold, whole tree", pglint(*cold, *jobs, *JSON, str(tree)),
                 [*ruff, "check", "--select", "ALL", "--no-cache", "--isolated", "--exit-zero",
                  "-q", *NO_GITIGNORE, str(tree)], args.rounds, "ruff ALL")
-        print(f"{'':44} findings: {findings(got['stdout'])}")
+        if not args.no_cold:
+            print(f"{'':44} findings: {findings(got['stdout'])}")
         if args.equivalence:
             _, _, out, _ = run(pglint(*cold, *JSON, str(tree)), env={"PGLINT_NO_PREFILTER": "1"})
             print(f"{'':44} findings without the pre-filter (every file parsed): "
