@@ -20,6 +20,7 @@ corrupt is a miss, never an error; a cache that cannot be written is silently sk
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -115,10 +116,8 @@ class Cache:
     def put(self, key: str, result) -> None:
         if not self._prepare():
             return
-        try:
+        with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):
             _write_atomic(self.entries / key, pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
-        except (OSError, pickle.PicklingError, TypeError, AttributeError):
-            pass
 
     # -- PG004's project scan -----------------------------------------------------------
     def load_index(self, name: str = "keyreads") -> dict:
@@ -134,10 +133,8 @@ class Cache:
     def save_index(self, index: dict, name: str = "keyreads") -> None:
         if not self._prepare():
             return
-        try:
+        with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):
             _write_atomic(self.entries / name, pickle.dumps(index, pickle.HIGHEST_PROTOCOL))
-        except (OSError, pickle.PicklingError, TypeError, AttributeError):
-            pass
 
 
 def _renamed(result, path: str):
@@ -156,10 +153,8 @@ def _write_atomic(target: Path, data: bytes) -> None:
             f.write(data)
         os.replace(tmp, target)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 
