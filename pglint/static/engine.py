@@ -8,6 +8,7 @@ handed to every rule.  Many files are checked in parallel processes.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -78,6 +79,7 @@ class FileResult:
     findings: list = field(default_factory=list)
     pending: list = field(default_factory=list)
     error: str | None = None
+    digest: str | None = None  # sha256 of the bytes checked: --fix edits only those bytes
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,12 @@ def _isolated_main(conn, data: bytes, path: str, options: Options) -> None:
 
 
 def check_bytes(data: bytes, path: str, options: Options) -> FileResult:
+    result = _check_bytes(data, path, options)
+    result.digest = hashlib.sha256(data).hexdigest()
+    return result
+
+
+def _check_bytes(data: bytes, path: str, options: Options) -> FileResult:
     if not PREFILTER.search(data):
         return FileResult(path)  # the pre-filter: nothing here can build an optimizer
     try:
