@@ -285,6 +285,9 @@ def _fix(run_: CheckRun, by_opts: dict, keys: ProjectKeys, unsafe: bool, write: 
                                   for f, _ in taken)
                 break
             checked = engine.check_source(new, r.path, opts_of[r.path])
+            if not checked.error and _compiles(current, r.path) and not _compiles(new, r.path):
+                # libcst accepts what the compiler refuses (a repeated keyword argument)
+                checked.error = "it would not compile"
             if checked.error:  # a fix must never break the file: keep the last good text
                 run_.notes.extend(f"fix for {_where(f)} skipped: the fixed file would not "
                                   f"be checkable ({checked.error})" for f, _ in taken)
@@ -317,6 +320,15 @@ def _fix(run_: CheckRun, by_opts: dict, keys: ProjectKeys, unsafe: bool, write: 
         if write:
             result.digest = hashlib.sha256(data).hexdigest()
             run_.results[i] = result
+
+
+def _compiles(text: str, name: str) -> bool:
+    """Whether CPython compiles ``text`` (to bytecode, never run)."""
+    try:
+        compile(text, name, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return False
+    return True
 
 
 def unified_diff(old: str, new: str, name: str) -> str:
