@@ -56,8 +56,8 @@ ANALYSIS_BUDGET_S = 20.0
 CHILD_BUDGET_S = 20.0
 # cheap byte measures of nesting; files over any of them are checked in a child process
 MAX_BRACKET_DEPTH = 100
-MAX_LINE_BYTES = 5_000
-MAX_BRACKET_SPAN = 20_000
+MAX_LINE_BYTES = 2_000
+MAX_BRACKET_SPAN = 10_000
 MAX_INDENT = 400
 MAX_CONTINUATIONS = 2_000
 MAX_ELIF = 2_000
@@ -337,7 +337,7 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options) -> Fi
 
     def offsets(node):
         if not starts:
-            starts.extend(line_starts(text))  # Python's line ends, as libcst counts them
+            starts.extend(_column_bases(text))
         r = pos(node)
         return (starts[r.start.line - 1] + r.start.column,
                 starts[r.end.line - 1] + r.end.column)
@@ -369,6 +369,25 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options) -> Fi
             else:
                 result.findings.append(f)
     return result
+
+
+def _column_bases(text: str) -> list[int]:
+    """Per line, the offset libcst's column 0 stands for.
+
+    Lines end where Python's do (lines.py); and like CPython's tokenizer, libcst restarts
+    the column after a form feed in a line's indentation, so column 0 of such a line is
+    just after its last leading form feed.
+    """
+    starts = line_starts(text)
+    out = []
+    for i, s in enumerate(starts):
+        m = _LEAD.match(text, s, starts[i + 1] if i + 1 < len(starts) else len(text))
+        lead = m.group()
+        out.append(s + lead.rfind("\x0c") + 1 if "\x0c" in lead else s)
+    return out
+
+
+_LEAD = re.compile(r"[ \t\x0c]*")
 
 
 def _noqa_lines(text: str) -> dict:
