@@ -38,6 +38,9 @@ MAX_BYTES = 5_000_000
 # a file that mentions none of these cannot build an optimizer or touch parameters
 PREFILTER = re.compile(rb"optim|Optim|Adam|SGD|Lion|Lamb|param|require_grad|clip_grad")
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+# file-level suppression (as ruff's own file-level directive): a comment line of its own
+_FILE_NOQA = re.compile(r"#\s*pglint:\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?"
+                        r"\s*$", re.IGNORECASE)
 PARALLEL_MIN_FILES = 24
 
 # Deep syntax: libcst's native parser and its (recursive) visitors run on a thread with a
@@ -80,6 +83,7 @@ class FileResult:
     pending: list = field(default_factory=list)
     error: str | None = None
     digest: str | None = None  # sha256 of the bytes checked: --fix edits only those bytes
+    error_at: tuple[int, int] | None = None  # (line, column) of a syntax error
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,10 @@ def decode(data: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
+def max_bytes(path: str) -> int:
+    return MAX_BYTES * 10 if path.endswith(".ipynb") else MAX_BYTES  # outputs, images
+
+
 def read_source(path: str) -> bytes:
     """The bytes of a regular file; raises OSError (``strerror`` says why) otherwise.
 
@@ -116,15 +124,16 @@ def read_source(path: str) -> bytes:
                 else "a socket" if stat.S_ISSOCK(st.st_mode) else "a device"
                 if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file")
         raise OSError(0, f"not a regular file ({kind}); skipped")
-    if st.st_size > MAX_BYTES:
+    limit = max_bytes(path)
+    if st.st_size > limit:
         raise OSError(0, f"file is too large to check ({st.st_size:,} bytes; "
-                         f"the limit is {MAX_BYTES:,}): exclude it")
+                         f"the limit is {limit:,}): exclude it")
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced between stat and open
             raise OSError(0, "not a regular file; skipped")
         with os.fdopen(fd, "rb", closefd=False) as f:
-            return f.read(MAX_BYTES + 1)
+            return f.read(limit + 1)
     finally:
         os.close(fd)
 
@@ -138,9 +147,9 @@ def check_file(path: str, options: Options, isolate: bool = True) -> FileResult:
                           else f"cannot read file: {why}")
     except ValueError as e:  # an unencodable path
         return FileResult(path, error=f"cannot read file: {e}")
-    if len(data) > MAX_BYTES:
-        return FileResult(path, error=f"file is too large to check (over {MAX_BYTES:,} bytes; "
-                                      f"the limit is {MAX_BYTES:,}): exclude it")
+    if len(data) > max_bytes(path):
+        return FileResult(path, error=f"file is too large to check (it grew over the limit, "
+                                      f"{max_bytes(path):,} bytes): exclude it")
     if isolate and PREFILTER.search(data) and _suspicious(data):
         return check_isolated(data, path, options)
     return check_bytes(data, path, options)
@@ -224,6 +233,10 @@ def check_bytes(data: bytes, path: str, options: Options) -> FileResult:
 
 
 def _check_bytes(data: bytes, path: str, options: Options) -> FileResult:
+    if path.endswith(".ipynb"):
+        from pglint import notebook
+
+        return notebook.check_bytes(data, path, options)
     if not PREFILTER.search(data):
         return FileResult(path)  # the pre-filter: nothing here can build an optimizer
     try:
@@ -233,9 +246,12 @@ def _check_bytes(data: bytes, path: str, options: Options) -> FileResult:
     return check_source(text, path, options)
 
 
-def check_source(text: str, path: str, options: Options) -> FileResult:
-    """Parse and check ``text`` on a big-stack thread (see STACK_BYTES)."""
-    return _on_big_stack(_check_source, text, path, options)
+def check_source(text: str, path: str, options: Options, line_label=None) -> FileResult:
+    """Parse and check ``text`` on a big-stack thread (see STACK_BYTES).
+
+    ``line_label(line)``, when given, is what rule messages print for a line (a
+    notebook's "3 in cell 2")."""
+    return _on_big_stack(_check_source, text, path, options, line_label)
 
 
 def _on_big_stack(fn, *args):
@@ -266,11 +282,12 @@ def _on_big_stack(fn, *args):
     return value
 
 
-def _check_source(text: str, path: str, options: Options) -> FileResult:
+def _check_source(text: str, path: str, options: Options, line_label=None) -> FileResult:
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as e:
-        return FileResult(path, error=_syntax_error(text, path, e))
+        message, at = _syntax_error(text, path, e)
+        return FileResult(path, error=message, error_at=at)
     except RecursionError:
         return FileResult(path, error=f"file is too deeply nested to parse (over Python's "
                                       f"recursion limit, {sys.getrecursionlimit():,})")
@@ -279,7 +296,7 @@ def _check_source(text: str, path: str, options: Options) -> FileResult:
     except Exception as e:  # libcst raises a few other errors on odd input
         return FileResult(path, error=f"cannot parse file: {e}")
     try:
-        return _run_rules(module, text, path, options)
+        return _run_rules(module, text, path, options, line_label)
     except RecursionError:
         return FileResult(path, error=f"file is too deeply nested to analyse (over Python's "
                                       f"recursion limit, {sys.getrecursionlimit():,})")
@@ -301,7 +318,7 @@ def _internal(path: str, e: Exception) -> FileResult:
                                   f"{e}); please report this with the file")
 
 
-def _syntax_error(text: str, path: str, e: cst.ParserSyntaxError) -> str:
+def _syntax_error(text: str, path: str, e: cst.ParserSyntaxError) -> tuple[str, tuple[int, int]]:
     """Python's own wording and position for the error (only computed on failure).
 
     Valid Python that libcst's tokenizer refuses (some tab/space indentation CPython
@@ -312,17 +329,22 @@ def _syntax_error(text: str, path: str, e: cst.ParserSyntaxError) -> str:
     try:
         compile(text, path, "exec", flags=0x400, dont_inherit=True)  # PyCF_ONLY_AST
     except SyntaxError as py:
-        return f"syntax error at {py.lineno}:{py.offset or 1}: {py.msg}"
+        if py.lineno:
+            at = (py.lineno, py.offset or 1)
+            return f"syntax error at {at[0]}:{at[1]}: {py.msg}", at
     except (ValueError, RecursionError, MemoryError):
         pass
     else:
-        return (f"cannot be analysed: libcst rejects this valid Python at "
-                f"{e.raw_line}:{e.raw_column + 1} ({e.message.splitlines()[0] if e.message else 'parse error'}); "
-                f"often tab/space indentation: re-indent with spaces")
-    return f"syntax error at {e.raw_line}:{e.raw_column + 1}: {e.message}"
+        at = (e.raw_line, e.raw_column + 1)
+        return (f"cannot be analysed: libcst rejects this valid Python at {at[0]}:{at[1]} "
+                f"({e.message.splitlines()[0] if e.message else 'parse error'}); often "
+                f"tab/space indentation: re-indent with spaces"), at
+    at = (e.raw_line, e.raw_column + 1)
+    return f"syntax error at {at[0]}:{at[1]}: {e.message}", at
 
 
-def _run_rules(module: cst.Module, text: str, path: str, options: Options) -> FileResult:
+def _run_rules(module: cst.Module, text: str, path: str, options: Options,
+               line_label=None) -> FileResult:
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     ctx = build_context(module)
     facts = analyze(ctx, deadline=time.monotonic() + ANALYSIS_BUDGET_S)
@@ -344,9 +366,12 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options) -> Fi
 
     def edit(node, new_text: str) -> Edit:
         start, end = offsets(node)
-        return Edit(start, end, new_text)
+        r = pos(node)
+        return Edit(start, end, new_text, r.start.line, r.start.column + 1, r.end.line,
+                    r.end.column + 1)
 
-    rc = RuleContext(line=lambda n: pos(n).start.line, code=node_code, edit=edit,
+    label = line_label or (lambda line: line)
+    rc = RuleContext(line=lambda n: label(pos(n).start.line), code=node_code, edit=edit,
                      extra_keys=options.extra_keys)
     result = FileResult(path)
     noqa = None
@@ -390,7 +415,13 @@ def _column_bases(text: str) -> list[int]:
 _LEAD = re.compile(r"[ \t\x0c]*")
 
 
+def _noqa_codes(m: re.Match) -> set | None:
+    c = m.group("codes")
+    return None if c is None else {x.upper() for x in re.split(r"[\s,]+", c) if x}
+
+
 def _noqa_lines(text: str) -> dict:
+    """line -> codes silenced on it (None: all); key 0 holds the file-level codes."""
     out: dict = {}
     if "noqa" not in text.lower():
         return out
@@ -399,16 +430,34 @@ def _noqa_lines(text: str) -> dict:
             continue
         m = _NOQA.search(line)
         if m is not None:
-            c = m.group("codes")
-            out[i] = None if c is None else {x.upper() for x in re.split(r"[\s,]+", c) if x}
+            out[i] = _noqa_codes(m)
+    if "pglint" in text.lower():
+        _file_noqa(text, out)
     return out
 
 
+def _file_noqa(text: str, out: dict) -> None:
+    """`# pglint: noqa` / `# pglint: noqa: PG004` on a comment line of its own (a real
+    comment token, not text inside a string)."""
+    try:
+        tokens = list(tokenize.generate_tokens(iter(split_lines(text, keepends=True)).__next__))
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return
+    for tok in tokens:
+        if tok.type != tokenize.COMMENT or tok.line[: tok.start[1]].strip():
+            continue
+        m = _FILE_NOQA.fullmatch(tok.string)
+        if m is None:
+            continue
+        got = _noqa_codes(m)
+        if got is None or out.get(0, set()) is None:
+            out[0] = None
+        else:
+            out[0] = out.get(0, set()) | got
+
+
 def _suppressed(noqa: dict, line: int, code: str) -> bool:
-    if line not in noqa:
-        return False
-    allowed = noqa[line]
-    return allowed is None or code in allowed
+    return any(key in noqa and (noqa[key] is None or code in noqa[key]) for key in (0, line))
 
 
 def _check_chunk(args) -> list:
