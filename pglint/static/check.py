@@ -365,8 +365,10 @@ def _fix(run_: CheckRun, by_opts: dict, keys: ProjectKeys, unsafe: bool, write: 
         except ValueError:
             continue
         current, result, total = text, r, 0
+        stuck: set = set()  # (code, message) of fixes that did not remove their finding
         for _ in range(MAX_FIX_PASSES):
-            taken, deferred, bad = plan_fixes(current, result.findings, unsafe)
+            todo = [f for f in result.findings if (f.code, f.message) not in stuck]
+            taken, deferred, bad = plan_fixes(current, todo, unsafe)
             for f, why in bad:
                 run_.notes.append(f"fix for {_where(f)} skipped: {why}")
             if not any(es for _, es in taken):
@@ -391,9 +393,17 @@ def _fix(run_: CheckRun, by_opts: dict, keys: ProjectKeys, unsafe: bool, write: 
             total += len(taken)
             current, result = new, checked
             engine.resolve_pending([result], keys.is_read)
+            left = {(f.code, f.message) for f in result.findings if f.fix is not None}
+            for f, _ in taken:
+                if (f.code, f.message) in left and (f.code, f.message) not in stuck:
+                    stuck.add((f.code, f.message))
+                    total -= 1
+                    run_.notes.append(f"fix for {_where(f)} did not remove the finding; "
+                                      f"not applied again")
             # loop until stable: the next pass redoes deferred (overlapping) fixes
         else:
-            left = [f for f in result.findings if f.fix is not None and (f.fix.safe or unsafe)]
+            left = [f for f in result.findings if f.fix is not None and (f.fix.safe or unsafe)
+                    and (f.code, f.message) not in stuck]
             run_.notes.extend(f"fix for {_where(f)} not applied after {MAX_FIX_PASSES} passes "
                               f"(fixes overlap); run pglint --fix again" for f in left)
         if total == 0 or current == text:
