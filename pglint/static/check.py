@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import os
@@ -493,10 +494,8 @@ def _write_if_unchanged(path: Path, original: bytes, data: bytes) -> str | None:
             return f"cannot write it ({e.strerror or e})"
         finally:
             if tmp is not None:
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(tmp)
-                except OSError:
-                    pass
         return None
     finally:
         os.close(fd)
