@@ -55,13 +55,15 @@ def test_form_feed_before_fixable_line_and_noqa(project, run_cli):
            "opt = torch.optim.SGD(model.parameters())\n"
            "# a \u2028 comment\n"
            "\x0cmodel.a.require_grad = False  # noqa: PG010\n"
-           "\x0cmodel.b.require_grad = False\n")
+           "\x0cmodel.b.require_grad = False\n"
+           "\x0c \x0cmodel.c.require_grad = False\n")
     f = project("m.py", "", raw=src.encode())
     code, out, _ = run_cli("check", "--output-format", "concise", str(f), cwd=project.root)
     assert code == 1
-    assert [ln.split(":")[1] for ln in out.splitlines() if "PG010" in ln] == ["5"]
+    assert [ln.split(":")[1] for ln in out.splitlines() if "PG010" in ln] == ["5", "6"]
     run_cli("check", "--fix", str(f), cwd=project.root)
-    assert f.read_bytes().decode() == src.replace("b.require_grad", "b.requires_grad")
+    assert f.read_bytes().decode() == src.replace("b.require_grad", "b.requires_grad").replace(
+        "c.require_grad", "c.requires_grad")
 
 
 # ------------------------------------------------------------------ applying fixes
