@@ -13,9 +13,10 @@ from pglint.finding import Finding
 
 __version__ = "0.1.0"
 
-_RUNTIME = {"audit", "assert_audit", "AuditReport", "AuditError"}
+_RUNTIME = {"audit", "assert_audit", "AuditReport", "AuditError", "watch", "Watch", "WatchReport"}
 
-__all__ = ["AuditError", "AuditReport", "Finding", "__version__", "assert_audit", "audit"]
+__all__ = ["AuditError", "AuditReport", "Finding", "Watch", "WatchReport", "__version__",
+           "assert_audit", "audit", "watch"]
 
 
 def __getattr__(name: str) -> Any:
