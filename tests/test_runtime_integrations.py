@@ -175,7 +175,9 @@ def test_lightning_watch_raises_on_errors_and_can_be_off():
             step(model, head_too, i)
             hook.on_train_batch_end(trainer, model, None, None, i)
     off = lightning.PglintAudit(watch_steps=0)
-    off.on_train_start(trainer, model[0])
+    model, opt = model_and_opt()
+    trainer = FakeTrainer([opt])
+    off.on_train_start(trainer, model)
     assert off.watch is None
     off.on_train_end(trainer, model)
     with pytest.raises(ValueError):
