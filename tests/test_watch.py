@@ -467,7 +467,7 @@ def test_report_before_window_end_and_to_dict():
     assert report.steps == {"AdamW": 2}
     d = report.to_dict()
     assert d["watched_steps"] == {"AdamW": 2} and d["findings"][0]["code"] == "PG101"
-    assert str(report).startswith("pglint watch: 10-step window; steps seen: 2 AdamW\nAdamW: 1 group")
+    assert str(report).startswith("pglint watch: 2 steps of AdamW (window 10)\nAdamW: 1 group")
 
 
 def test_torch_compile_model_and_step():
@@ -564,3 +564,74 @@ def test_ddp_is_silent_and_reports_under_plain_names(process_group):
     ddp = nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
     report = watched(ddp, torch.optim.AdamW(model.parameters(), lr=1e-3))
     assert codes(report) == ["PG110"] and report.findings[0].subject == ("aux.weight", "aux.bias")
+
+
+def test_public_names_after_submodule_imports():
+    from pglint.runtime.audit import audit as audit_fn
+    from pglint.runtime.watch import watch as watch_fn
+
+    assert pglint.watch is watch_fn and pglint.audit is audit_fn
+
+
+
+RANK_SCRIPT = """
+import json, os, sys
+import torch, torch.distributed as dist
+from torch import nn
+import pglint
+
+rank, init, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+dist.init_process_group("gloo", init_method=f"file://{init}", rank=rank, world_size=2)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.enc, self.aux, self.head = nn.Linear(4, 8), nn.Linear(8, 8), nn.Linear(8, 2)
+
+    def forward(self, x):  # aux unused
+        return self.head(torch.relu(self.enc(x)))
+
+
+torch.manual_seed(0)
+model = Net()
+ddp = nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
+main = torch.optim.AdamW(model.parameters(), lr=1e-3)
+enc = torch.optim.SGD(model.enc.parameters(), lr=0.1)
+w = pglint.watch(ddp, {"main": main, "enc": enc})
+for i in range(3):
+    main.zero_grad(), enc.zero_grad()
+    ddp(torch.randn(3, 4) * (rank + 1)).sum().backward()  # each rank its own batch
+    main.step(), enc.step()
+findings = w.report().findings
+with open(out, "w") as f:
+    json.dump([[x.code, x.severity, x.message, list(x.subject)] for x in findings], f)
+dist.destroy_process_group()
+os._exit(0)  # skip interpreter teardown
+"""
+
+
+def test_ddp_two_ranks_report_the_same(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    if not dist.is_available() or not dist.is_gloo_available():
+        pytest.skip("torch built without gloo")
+    root = Path(__file__).resolve().parents[1]
+    script = tmp_path / "ranks.py"
+    script.write_text(textwrap.dedent(RANK_SCRIPT))
+    env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    procs = [subprocess.Popen([sys.executable, "-W", "ignore", str(script), str(r),
+                               str(tmp_path / "init"), str(tmp_path / f"{r}.json")],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+             for r in range(2)]
+    outs = [p.communicate(timeout=300)[0].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    results = [json.loads((tmp_path / f"{r}.json").read_text()) for r in range(2)]
+    assert results[0] == results[1]  # every rank reports the same
+    assert [(c, subject) for c, _, _, subject in results[0]] == [
+        ("PG003", ["enc.weight", "enc.bias"]), ("PG110", ["aux.weight", "aux.bias"])]

@@ -165,8 +165,9 @@ class WatchReport(AuditReport):
         return d
 
     def _lines(self) -> list[str]:
-        seen = ", ".join(f"{n} {k}" for k, n in self.steps.items())
-        return [f"pglint watch: {self.window}-step window; steps seen: {seen}"] + super()._lines()
+        parts = [f"{n} {'step' if n == 1 else 'steps'} of {k}" if i == 0 else f"{n} of {k}"
+                 for i, (k, n) in enumerate(self.steps.items())]
+        return [f"pglint watch: {', '.join(parts)} (window {self.window})"] + super()._lines()
 
 
 class Watch:
