@@ -310,7 +310,7 @@ def test_lbfgs_closure_steps_are_not_double_updates():
 
     def loop(model, opt):
         for i in range(3):
-            def closure():
+            def closure(i=i):
                 opt.zero_grad()
                 loss = model(batch(i)).pow(2).mean()
                 loss.backward()
@@ -421,11 +421,10 @@ def test_hooks_removed_after_window_and_on_exception():
     w.report()
     assert hooks_of(opt) == 1
 
-    with pytest.raises(ZeroDivisionError):
-        with pglint.watch(model, opt, steps=5):
-            train(model, opt, steps=1)
-            assert hooks_of(opt) == 3
-            1 / 0  # noqa: B018
+    with pytest.raises(ZeroDivisionError), pglint.watch(model, opt, steps=5):
+        train(model, opt, steps=1)
+        assert hooks_of(opt) == 3
+        1 / 0  # noqa: B018
     assert hooks_of(opt) == 1
 
 
@@ -444,9 +443,8 @@ def test_hooks_removed_when_another_hook_follows():
 def test_context_manager_raises_like_assert_audit():
     model = Net()
     opt = torch.optim.AdamW(model.enc.parameters())
-    with pytest.raises(AuditError, match="PG101 error"):
-        with pglint.watch(model, opt):
-            train(model, opt, steps=3)
+    with pytest.raises(AuditError, match="PG101 error"), pglint.watch(model, opt):
+        train(model, opt, steps=3)
     with pglint.watch(model, opt, fail_on="never") as w:
         train(model, opt, steps=3)
     assert codes(w.report()) == ["PG101"]
