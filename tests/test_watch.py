@@ -492,6 +492,29 @@ def test_torch_compile_model_and_step():
     step()  # recompiles without the hooks
 
 
+def test_step_traced_with_the_hooks_is_not_watched(monkeypatch):
+    import importlib
+
+    watch_module = importlib.import_module("pglint.runtime.watch")
+    monkeypatch.setattr(watch_module, "_eager", lambda fn: fn)  # no graph break: traced
+    model = Net()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    sgd = torch.optim.SGD(model.enc.parameters(), lr=0.1)
+    step = torch.compile(opt.step, backend="aot_eager")
+    w = pglint.watch(model, [opt, sgd])
+    with pytest.warns(RuntimeWarning, match=r"cannot watch optimizer 0 \(AdamW\): its step is "
+                                            "compiled by torch.compile"):
+        for i in range(3):
+            opt.zero_grad(), sgd.zero_grad()
+            model(batch(i)).sum().backward()
+            step()
+            sgd.step()
+    report = w.report()
+    assert report.steps == {"optimizer 0": 0, "optimizer 1": 3}
+    assert codes(report) == []  # nothing said about what it could not see
+    assert hooks_of(opt) == hooks_of(sgd) == 0
+
+
 def test_copy_of_model_after_watch_is_stale():
     model = Net()
     opt = torch.optim.AdamW(model.parameters())

@@ -34,6 +34,7 @@ are removed) and never reaches the training loop.
 
 from __future__ import annotations
 
+import sys
 import warnings
 import weakref
 from collections import OrderedDict
@@ -72,7 +73,13 @@ def _compiling() -> bool:
 
 
 def _eager(fn: Any) -> Any:
-    """``fn`` run eagerly even inside a ``torch.compile``d step (a graph break)."""
+    """``fn`` run eagerly even inside a ``torch.compile``d step (a graph break).
+
+    Only when torch.compile is already in use (``torch._dynamo`` imported): importing it
+    costs seconds, and a step compiled later is caught by ``_compiling`` in the hook.
+    """
+    if "torch._dynamo" not in sys.modules:
+        return fn
     disable = getattr(getattr(torch, "compiler", None), "disable", None)
     return disable(fn) if disable is not None else fn
 
@@ -84,10 +91,12 @@ def _version(t: Any) -> Any:
     return v if local is None else (v, local._version)
 
 
-def _lr(group: Any) -> float | None:
-    v = group.get("lr") if isinstance(group, Mapping) else None
+def _lr(group: Any, key: str = "lr") -> float | None:
+    """A group's lr as a float (a tensor lr is read once, as the audit's table does)."""
+    if not isinstance(group, Mapping):
+        return None
     try:
-        return float(v)
+        return float(group.get(key, group.get("lr")))
     except (TypeError, ValueError, RuntimeError):
         return None
 
@@ -136,9 +145,8 @@ class _Opt:
         self.torch_step = False
         self.opaque = False
         self.compiled = False
-        self.lr0 = [g.get("initial_lr", g.get("lr")) if isinstance(g, Mapping) else None
-                    for g in opt.param_groups]
-        self.lr0 = [_lr({"lr": v}) for v in self.lr0]
+        # the lrs the groups were built with: torch's schedulers keep them as 'initial_lr'
+        self.lr0 = [_lr(g, "initial_lr") for g in opt.param_groups]
         self.flat: tuple[int, float] | None = None  # (step, lr) while groups share one lr
         self.schedulers: list[str] = []
         self.scheduler_attached = bool(getattr(vars(opt).get("step"), "_wrapped_by_lr_sched",
