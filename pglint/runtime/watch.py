@@ -132,10 +132,9 @@ class _Slot:
 class _Opt:
     """One watched optimizer."""
 
-    def __init__(self, index: int, label: str, obj: Any, opt: Any) -> None:
+    def __init__(self, index: int, label: str, opt: Any) -> None:
         self.index = index
         self.label = label
-        self.obj = obj
         self.opt = opt
         self.cls = type(opt).__name__
         self.handles: list[Any] = []
@@ -197,13 +196,12 @@ class Watch:
             opt, _chain = unwrap_optimizer(arg.obj)
             if any(o.opt is opt for o in self._opts):
                 continue  # the same optimizer twice: watch it once
-            self._opts.append(_Opt(len(self._opts), arg.label, arg.obj, opt))
+            self._opts.append(_Opt(len(self._opts), arg.label, opt))
         self._name_schedulers(schedulers)
         self._slots: list[_Slot] = []
         self._model_slots: list[_Slot] = []
         self._started = False
         self._done = False
-        self._closed = False
         self._n = 0  # watched steps, all optimizers together
         self._stale: list[Finding] = []
         self._summary: tuple[list, list] | None = None
@@ -232,7 +230,6 @@ class Watch:
             for h in o.handles:
                 h.remove()
             o.handles.clear()
-        self._closed = True
 
     def report(self) -> WatchReport:
         """Close the watch and report what the watched steps did."""
