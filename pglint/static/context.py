@@ -60,6 +60,7 @@ class FileContext:
     # names bound in each function (its locals, parameters included) and each loop body
     assigned: dict = field(default_factory=dict)  # FunctionDef / For / While -> set[str]
     scopes: list = field(default_factory=list)  # every FunctionDef, in source order
+    _finishes: dict = field(default_factory=dict)  # generator FunctionDef -> can it finish
 
     # ------------------------------------------------------------ name resolution
     def qualname(self, node: cst.BaseExpression) -> str | None:
@@ -73,6 +74,23 @@ class FileContext:
             base = self.qualname(node.value)
             return None if base is None else f"{base}.{node.attr.value}"
         return None
+
+    def decorated(self, fn: cst.FunctionDef) -> bool:
+        """A decorator other than ``staticmethod``/``classmethod``: what a call returns is unknown
+        (``@contextmanager`` makes a generator function return a context manager)."""
+        return any(self.qualname(d.decorator) not in ("staticmethod", "classmethod")
+                   for d in fn.decorators)
+
+    def one_shot_generator(self, fn: cst.FunctionDef) -> bool:
+        """A call of ``fn`` provably returns a generator that runs dry: ``fn`` yields, has no
+        decorator, and its body can return or run off its end (an endless ``while True:``
+        data loader is never exhausted, so a second consumer still gets items)."""
+        if fn not in self.generator_functions or self.decorated(fn):
+            return False
+        got = self._finishes.get(fn)
+        if got is None:
+            got = self._finishes[fn] = _can_return(fn.body) or _completes(fn.body.body, self)
+        return got
 
     def is_imported(self, node: cst.BaseExpression) -> bool:
         while isinstance(node, cst.Attribute):
@@ -107,6 +125,81 @@ class FileContext:
         if _THIRD_PARTY_OPT.match(last) and _OPT_WORDS.search(last) and not _NOT_OPT.search(last):
             return OptClass(".".join(parts[-2:]) if len(parts) > 1 else last, "third", None)
         return None
+
+
+# iterators that never end (``itertools.repeat`` only without ``times``)
+_ENDLESS = frozenset({"itertools.count", "itertools.cycle", "itertools.repeat"})
+
+
+class _Finder(cst.CSTVisitor):
+    """Finds a statement of one kind in a body, not entering nested scopes (nor loops,
+    for ``break``: a ``break`` there ends the inner loop)."""
+
+    def __init__(self, kind, enter_loops: bool):
+        self.kind, self.enter_loops, self.found = kind, enter_loops, False
+
+    def on_visit(self, node) -> bool:
+        if isinstance(node, self.kind):
+            self.found = True
+        if self.found or isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return False
+        return self.enter_loops or not isinstance(node, (cst.For, cst.While))
+
+
+def _contains(body, kind, enter_loops: bool) -> bool:
+    v = _Finder(kind, enter_loops)
+    for stmt in body.body:
+        stmt.visit(v)
+    return v.found
+
+
+def _can_return(body) -> bool:
+    return _contains(body, cst.Return, enter_loops=True)
+
+
+def _endless(node, ctx: FileContext) -> bool:
+    """``itertools.count()``, ``cycle(x)``, ``repeat(x)``: an iterator that never ends."""
+    if not isinstance(node, cst.Call):
+        return False
+    q = ctx.qualname(node.func)
+    if q not in _ENDLESS or not ctx.is_imported(node.func):
+        return False
+    return not (q.endswith("repeat") and (len(node.args) > 1 or any(a.keyword for a in node.args)))
+
+
+def _completes(stmts, ctx: FileContext) -> bool:
+    """The statements can run to their end (over-approximated: unknown means yes)."""
+    return all(_stmt_completes(s, ctx) for s in stmts)
+
+
+def _stmt_completes(s, ctx: FileContext) -> bool:
+    if isinstance(s, cst.SimpleStatementLine):
+        for small in s.body:
+            if isinstance(small, (cst.Raise, cst.Break, cst.Continue)):
+                return False
+            v = small.value if isinstance(small, cst.Expr) else None
+            if isinstance(v, cst.Yield) and isinstance(v.value, cst.From) and _endless(v.value.item, ctx):
+                return False  # yield from itertools.cycle(data)
+        return True
+    if isinstance(s, cst.While):
+        t = s.test
+        forever = (isinstance(t, cst.Name) and t.value == "True"
+                   or isinstance(t, cst.Integer) and _literal(t) not in (0, _NO_VALUE))
+        return not forever or _contains(s.body, cst.Break, enter_loops=False)
+    if isinstance(s, cst.For):
+        return not _endless(s.iter, ctx) or _contains(s.body, cst.Break, enter_loops=False)
+    if isinstance(s, cst.If):
+        if _completes(s.body.body, ctx) or s.orelse is None:
+            return True
+        return _stmt_completes(s.orelse, ctx) if isinstance(s.orelse, cst.If) \
+            else _completes(s.orelse.body.body, ctx)
+    if isinstance(s, (cst.Try, cst.TryStar)):
+        ok = _completes(s.body.body, ctx) and (s.orelse is None or _completes(s.orelse.body.body, ctx))
+        ok = ok or any(_completes(h.body.body, ctx) for h in s.handlers)
+        return ok and (s.finalbody is None or _completes(s.finalbody.body.body, ctx))
+    if isinstance(s, cst.With):
+        return _completes(s.body.body, ctx)
+    return True
 
 
 def _target_names(t) -> set[str]:

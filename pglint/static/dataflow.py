@@ -543,9 +543,11 @@ class Interpreter:
 
     def stmt_With(self, node: cst.With) -> None:
         for item in node.items:
-            v = self.eval(item.item)
+            self.eval(item.item)
             if item.asname is not None:
-                self.bind_target(item.asname.name, UNKNOWN if not isinstance(v, OneShot) else v, node)
+                # ``as`` binds what ``__enter__`` returns (a contextmanager's yielded value),
+                # never the object the ``with`` was given
+                self.bind_target(item.asname.name, UNKNOWN, node)
         self.run_block(_block(node.body))
 
     def stmt_Match(self, node) -> None:
@@ -975,7 +977,7 @@ class Interpreter:
     def is_generator_function(self, q: str) -> bool:
         if q.startswith("<local>."):
             fn = self.ctx.functions.get(q[len("<local>."):])
-            return fn is not None and fn in self.ctx.generator_functions
+            return fn is not None and self.ctx.one_shot_generator(fn)
         return False
 
     def parameters_call(self, node: cst.Call, func: cst.Attribute):
@@ -1088,8 +1090,10 @@ class Interpreter:
         args = [(a, self.eval(a.value)) for a in node.args]
         if fn in self.helper_stack or len(self.helper_stack) >= self.MAX_HELPER_DEPTH:
             return UNKNOWN
-        if fn in self.ctx.generator_functions:
+        if self.ctx.one_shot_generator(fn):
             return OneShot(node, code(node), UNKNOWN_PARAMS, (), self.loop_depth)
+        if fn in self.ctx.generator_functions or self.ctx.decorated(fn):
+            return UNKNOWN  # an endless generator; a decorated function's result is unknown
         sub = Interpreter(self.ctx, self.facts, report=False,
                           helper_stack=self.helper_stack + (fn,),
                           self_class=self.ctx.enclosing_class.get(fn),
