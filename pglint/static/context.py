@@ -27,6 +27,39 @@ _OPT_WORDS = re.compile(
 )
 _NOT_OPT = re.compile(r"(Config|Args|Arguments|Scheduler|Wrapper|State|Builder|Factory|Mixin|Base|"
                       r"Lookahead|Registry|Test|Error|Exception|Callback|Hook)")
+# Classes whose names look like an optimizer's but that are no peer optimizer (PG003):
+# a *wrapper* is built from another optimizer and steps through it; a *placeholder*
+# updates nothing (the real optimizer is built elsewhere, e.g. from a DeepSpeed config).
+# Keyed by (top-level package, class name) of what the file's imports resolve the callee
+# to, so a project's own class of the same name is unaffected.  A class not listed here is
+# still a wrapper when the call hands it an optimizer (``X(opt)``, ``X(optimizer=opt)``,
+# ``X(inner_optimizer=[a, b])``): see ``Interpreter.optimizer_call``.
+NOT_PEER_OPTIMIZERS = frozenset({
+    ("accelerate", "DummyOptim"),  # placeholder: the DeepSpeed config builds the optimizer
+    ("accelerate", "AcceleratedOptimizer"),  # wraps the optimizer given to prepare()
+    ("apex", "FP16_Optimizer"),  # wraps: optimizer=...
+    ("deepspeed", "FP16_Optimizer"),
+    ("deepspeed", "FP16_UnfusedOptimizer"),
+    ("deepspeed", "DeepSpeedZeroOptimizer"),  # ZeRO stages 1-2 wrap init_optimizer
+    ("deepspeed", "DeepSpeedZeroOptimizer_Stage3"),
+    ("deepspeed", "BF16_Optimizer"),
+    ("megatron", "Float16OptimizerWithFloat16Params"),
+    ("megatron", "FP32Optimizer"),
+    ("megatron", "ChainedOptimizer"),
+    ("megatron", "DistributedOptimizer"),
+    ("horovod", "DistributedOptimizer"),  # hvd.DistributedOptimizer(optimizer, ...)
+    ("lightning", "LightningOptimizer"),
+    ("pytorch_lightning", "LightningOptimizer"),
+    ("timm", "Lookahead"),  # Lookahead(base_optimizer)
+    ("torch_optimizer", "Lookahead"),
+    ("opacus", "DPOptimizer"),  # DPOptimizer(optimizer=...)
+    ("colossalai", "LowLevelZeroOptimizer"),
+})
+# torch.distributed optimizers built from parameters (torch.optim.* are read from the catalog)
+TORCH_DISTRIBUTED_OPTIMIZERS = frozenset({
+    "torch.distributed.optim.ZeroRedundancyOptimizer",
+    "torch.distributed.optim.zero_redundancy_optimizer.ZeroRedundancyOptimizer",
+})
 # consumers that take an iterable of parameters and exhaust it
 CONSUMER_BUILTINS = frozenset(
     {"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max", "any", "all", "dict",
@@ -120,7 +153,9 @@ class FileContext:
             if last == "Optimizer" or _OPT_WORDS.search(last):
                 return OptClass(last, "torch", None)
             return None
-        if not imported or parts[0] == "torch":
+        if imported and q in TORCH_DISTRIBUTED_OPTIMIZERS:
+            return OptClass(last, "third", None)
+        if not imported or parts[0] == "torch" or (parts[0], last) in NOT_PEER_OPTIMIZERS:
             return None
         if _THIRD_PARTY_OPT.match(last) and _OPT_WORDS.search(last) and not _NOT_OPT.search(last):
             return OptClass(".".join(parts[-2:]) if len(parts) > 1 else last, "third", None)

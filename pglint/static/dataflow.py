@@ -66,6 +66,26 @@ _MODULE_CHANGERS = frozenset({
 })
 
 
+# callees that take an optimizer and never step it: handing an optimizer to one of these
+# is no evidence that it updates its parameters (PG003)
+_NON_STEPPERS = frozenset({
+    "print", "len", "id", "type", "repr", "str", "hash", "isinstance", "getattr", "hasattr",
+    "setattr", "vars", "dir", "copy.copy", "copy.deepcopy",
+})
+_NON_STEPPER_PREFIXES = ("torch.optim.lr_scheduler.", "torch.optim.swa_utils.", "logging.",
+                         "pytest.", "unittest.", "torch.testing.")
+
+
+def _non_stepper(q: str | None) -> bool:
+    if q is None:
+        return False
+    last = q.split(".")[-1]
+    return (q in _NON_STEPPERS or q.startswith(_NON_STEPPER_PREFIXES)
+            or last.startswith("assert")  # self.assertIs(opt, ...), assert_close(...)
+            or "schedule" in last.lower()  # get_linear_schedule_with_warmup, a scheduler
+            or last.endswith("LR") and last[:1].isupper())  # LambdaLR, StepLR, ...
+
+
 @dataclass(eq=False)
 class MethodRef:
     """``model.parameters`` without the call (PG007)."""
@@ -122,6 +142,8 @@ class Facts:
     uses: dict = field(default_factory=dict)  # oneshot id -> [nodes where a list would serve]
     refs: dict = field(default_factory=dict)  # oneshot id -> every Name node that reads it
     attr_stores: list = field(default_factory=list)  # (Attribute target, statement) (PG010)
+    # handles (see OptimizerValue.handles) that some scope steps or hands on (PG003)
+    used_handles: set = field(default_factory=set)
 
 
 # ------------------------------------------------------------------ state
@@ -307,6 +329,8 @@ class Interpreter:
             self.deepcopy_rebind(node, target.value, value)
         if isinstance(target, cst.Name):
             self.bind(target.value, value)
+            if isinstance(value, OptimizerValue) and self.local_names is None:
+                value.handles.add((None, target.value, ()))  # a global, stepped in a function
             if isinstance(value, OneShot) and self.report:
                 self.facts.bindings.setdefault(value.id, (node, target))
         elif isinstance(target, (cst.Tuple, cst.List)):
@@ -343,6 +367,10 @@ class Interpreter:
         if isinstance(value, _DeepCopy) and isinstance(target.value, (cst.Name, cst.Attribute)):
             self.deepcopy_rebind(node, code(target), value)
         base = self.eval(target.value, consume=False)
+        if isinstance(value, OptimizerValue) and isinstance(base, PathValue):
+            h = self.handle_of(PathValue(base.root, base.path + (target.attr.value,)))
+            if h is not None:
+                value.handles.add(h)  # self.opt = Adam(...): stepped in another method
         if isinstance(base, PathValue) and target.attr.value not in ("data", "grad"):
             self.model_change(node, base, target.attr.value, value)
 
@@ -400,6 +428,38 @@ class Interpreter:
             return any(Interpreter.holds_optimizer(e.value, depth + 1) for e in v.keys.values())
         return False
 
+    def handle_of(self, v: PathValue) -> tuple | None:
+        """Where other scopes can reach an optimizer stored at ``v``: ``self.opt`` in a
+        method of a class, or a module-level name read from inside a function."""
+        root = v.root
+        if root.name == "self" and self.self_class is not None and len(v.path) == 1:
+            return (self.self_class, "self", v.path)
+        if not v.path and self.free_roots.get(root.name) is root:
+            return (None, root.name, ())
+        return None
+
+    def mark_used(self, v: Any, depth: int = 0) -> None:
+        """``v`` is stepped, or handed to code that may step it (PG003's evidence)."""
+        if isinstance(v, OptimizerValue):
+            v.used = True
+        elif depth > 3:
+            return
+        elif isinstance(v, ListObj):
+            for e in v.elements:
+                self.mark_used(e, depth + 1)
+        elif isinstance(v, ElementOf):
+            self.mark_used(v.source, depth + 1)
+        elif isinstance(v, Union_):
+            for m in v.members:
+                self.mark_used(m, depth + 1)
+        elif isinstance(v, GroupDict):
+            for e in v.keys.values():
+                self.mark_used(e.value, depth + 1)
+        elif isinstance(v, PathValue) and self.report:
+            h = self.handle_of(v)
+            if h is not None:
+                self.facts.used_handles.add(h)
+
     # ---------------------------------------------------------- statements
     def run_block(self, stmts: Iterable) -> None:
         stmts = list(stmts)
@@ -449,7 +509,10 @@ class Interpreter:
         elif isinstance(node, cst.Expr):
             self.eval(node.value)
         elif isinstance(node, cst.Return):
-            self.returns.append(self.eval(node.value) if node.value is not None else Const(None, node))
+            value = self.eval(node.value) if node.value is not None else Const(None, node)
+            if self.report:
+                self.mark_used(value)  # returned to code that may step it
+            self.returns.append(value)
             self.state.dead = True
         elif isinstance(node, (cst.Raise, cst.Break, cst.Continue)):
             if isinstance(node, cst.Raise) and node.exc is not None:
@@ -633,6 +696,13 @@ class Interpreter:
                 self.eval_children(child)
 
     def ev_Lambda(self, node):
+        return UNKNOWN
+
+    def ev_Yield(self, node):
+        v = self.eval(node.value) if isinstance(node.value, cst.BaseExpression) else UNKNOWN
+        if isinstance(node.value, cst.From):
+            self.eval(node.value.item)
+        self.mark_used(v)
         return UNKNOWN
 
     def ev_Integer(self, node):
@@ -907,6 +977,11 @@ class Interpreter:
                     and (self.self_class, func.attr.value) in self.ctx.methods):
                 fn = self.ctx.methods[(self.self_class, func.attr.value)]
                 return self.helper_call(node, fn, self.eval(func.value))
+            if func.attr.value == "step":
+                self.mark_used(self.eval(func.value))
+                for a in node.args:
+                    self.eval(a.value)
+                return UNKNOWN
         callee = self.eval(func)
         q = self.ctx.qualname(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
         if isinstance(callee, ClassRef):
@@ -931,6 +1006,9 @@ class Interpreter:
         if q in ("setattr",) and len(node.args) == 3:
             return self.setattr_call(node)
         args = [self.eval(a.value) for a in node.args]
+        if not _non_stepper(q):
+            for v in args:
+                self.mark_used(v)  # handed to code that may step it
         if q is not None and (q in CONSUMER_BUILTINS or q in CONSUMER_QUALNAMES
                               or q.split(".")[-1] in ("clip_grad_norm_", "clip_grad_value_",
                                                      "parameters_to_vector")):
@@ -1049,6 +1127,9 @@ class Interpreter:
             if assign is not None and literal(assign) is True and self.report:
                 self.facts.model_changes.append(ModelChange(
                     node, code(node).strip().splitlines()[0], base, self.alive_optimizers()))
+        if not isinstance(base, (ListObj, GroupDict, OptimizerValue)):
+            for v in args:
+                self.mark_used(v)  # registry.append(opt), callbacks.update(...)
         return True, UNKNOWN
 
     def dict_call(self, node: cst.Call):
@@ -1088,11 +1169,12 @@ class Interpreter:
 
     def helper_call(self, node: cst.Call, fn: cst.FunctionDef, self_value: Any):
         args = [(a, self.eval(a.value)) for a in node.args]
-        if fn in self.helper_stack or len(self.helper_stack) >= self.MAX_HELPER_DEPTH:
-            return UNKNOWN
-        if self.ctx.one_shot_generator(fn):
-            return OneShot(node, code(node), UNKNOWN_PARAMS, (), self.loop_depth)
-        if fn in self.ctx.generator_functions or self.ctx.decorated(fn):
+        deep = fn in self.helper_stack or len(self.helper_stack) >= self.MAX_HELPER_DEPTH
+        if deep or self.ctx.decorated(fn) or fn in self.ctx.generator_functions:
+            for _, v in args:
+                self.mark_used(v)  # a helper pglint does not follow may step it
+            if not deep and self.ctx.one_shot_generator(fn):
+                return OneShot(node, code(node), UNKNOWN_PARAMS, (), self.loop_depth)
             return UNKNOWN  # an endless generator; a decorated function's result is unknown
         sub = Interpreter(self.ctx, self.facts, report=False,
                           helper_stack=self.helper_stack + (fn,),
@@ -1117,22 +1199,28 @@ class Interpreter:
     # ---------------------------------------------------------- optimizers
     def optimizer_call(self, node: cst.Call, cls) -> Any:
         params_arg = None
+        value: Any = UNKNOWN
         kwargs: dict = {}
+        values = []
         for i, a in enumerate(node.args):
+            v = self.eval(a.value)
+            values.append(v)
             if a.star:
-                self.eval(a.value)
                 continue
             if a.keyword is None and params_arg is None and i == 0 or a.keyword is not None and a.keyword.value == "params":
-                params_arg = a.value
+                params_arg, value = a.value, v
             elif a.keyword is not None:
-                kwargs[a.keyword.value] = (self.eval(a.value), a.value)
-            else:
-                self.eval(a.value)
+                kwargs[a.keyword.value] = (v, a.value)
+        if any(self.holds_optimizer(v) for v in values):
+            # built from another optimizer (Lookahead(opt), FP16_Optimizer(optimizer=opt),
+            # inner_optimizer=[a, b]): a wrapper that steps through it, not a peer
+            for v in values:
+                self.mark_used(v)
+            return UNKNOWN
         opt = OptimizerValue(node, cls, [], True, kwargs=kwargs)
         if params_arg is None:
             opt.groups_known = False
             return opt
-        value = self.eval(params_arg)
         self.attach_params(opt, value, params_arg)
         if self.report:
             self.facts.peers[opt.id] = self.alive_optimizers()

@@ -240,4 +240,9 @@ class OptimizerValue:
     kwargs: dict = field(default_factory=dict)  # ctor keyword -> value (Const/...)
     id: int = field(default_factory=new_id)
     replaced: bool = False  # a later assignment rebuilt it under the same name
+    # PG003's evidence that it updates its parameters: ``.step()``ed, or handed to code
+    # that may step it (a call, a return); ``handles``: where it is stored for other
+    # scopes to use (``(class, 'self', ('opt',))``, ``(None, 'opt', ())`` for a global)
+    used: bool = False
+    handles: set = field(default_factory=set)
 
