@@ -60,6 +60,15 @@ TORCH_DISTRIBUTED_OPTIMIZERS = frozenset({
     "torch.distributed.optim.ZeroRedundancyOptimizer",
     "torch.distributed.optim.zero_redundancy_optimizer.ZeroRedundancyOptimizer",
 })
+# framework classes that are torch.nn.Module subclasses (a class of the file deriving from
+# one is a Module: PG007 knows ``self.parameters`` is the method there)
+KNOWN_MODULE_CLASSES = frozenset({
+    "lightning.LightningModule", "lightning.pytorch.LightningModule",
+    "lightning.pytorch.core.LightningModule", "pytorch_lightning.LightningModule",
+    "pytorch_lightning.core.LightningModule", "pytorch_lightning.core.module.LightningModule",
+    "transformers.PreTrainedModel", "transformers.modeling_utils.PreTrainedModel",
+    "diffusers.ModelMixin", "diffusers.models.modeling_utils.ModelMixin",
+})
 # consumers that take an iterable of parameters and exhaust it
 CONSUMER_BUILTINS = frozenset(
     {"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max", "any", "all", "dict",
@@ -94,6 +103,10 @@ class FileContext:
     assigned: dict = field(default_factory=dict)  # FunctionDef / For / While -> set[str]
     scopes: list = field(default_factory=list)  # every FunctionDef, in source order
     _finishes: dict = field(default_factory=dict)  # generator FunctionDef -> can it finish
+    # attribute names the file stores anywhere (``x.parameters = [...]``, a class-body
+    # assignment, a decorated method such as a @property, setattr(x, "parameters", ...))
+    stored_attrs: set = field(default_factory=set)
+    _module_attrs: dict = field(default_factory=dict)  # (class, attr) -> always a Module
 
     # ------------------------------------------------------------ name resolution
     def qualname(self, node: cst.BaseExpression) -> str | None:
@@ -107,6 +120,55 @@ class FileContext:
             base = self.qualname(node.value)
             return None if base is None else f"{base}.{node.attr.value}"
         return None
+
+    def module_class(self, q: str | None, _seen: tuple = ()) -> bool:
+        """``q`` names a class that is provably a ``torch.nn.Module`` (or ``Parameter``):
+        a ``torch.nn`` class, a known framework subclass, or a class of this file whose
+        bases resolve to one of those."""
+        if q is None:
+            return False
+        if q.startswith("<local>."):
+            name = q[len("<local>."):]
+            cls = self.classes.get(name)
+            if cls is None or name in _seen:
+                return False
+            return any(self.module_class(self.qualname(b.value), (*_seen, name))
+                       for b in cls.bases if b.keyword is None)
+        parts = q.split(".")
+        if parts[:2] == ["torch", "nn"] and len(parts) >= 3:
+            return parts[2] != "functional" and parts[-1][:1].isupper()
+        return q in KNOWN_MODULE_CLASSES
+
+    def module_attr(self, cls: str, attr: str) -> bool:
+        """Every ``self.<attr> = ...`` in class ``cls`` stores a new Module (and one does)."""
+        key = (cls, attr)
+        if key not in self._module_attrs:
+            values = []
+
+            class V(cst.CSTVisitor):
+                def visit_AssignTarget(self, node):
+                    t = node.target
+                    if isinstance(t, cst.Attribute) and t.attr.value == attr \
+                            and isinstance(t.value, cst.Name) and t.value.value == "self":
+                        values.append(self.value)
+
+                def visit_Assign(self, node):
+                    self.value = node.value
+
+                def _other(self, node):  # self.x: T = v / self.x += v: not proved a Module
+                    t = node.target
+                    if isinstance(t, cst.Attribute) and t.attr.value == attr:
+                        values.append(None)
+
+                visit_AnnAssign = visit_AugAssign = _other
+
+            for (c, _), fn in self.methods.items():
+                if c == cls:
+                    fn.visit(V())
+            self._module_attrs[key] = bool(values) and all(
+                isinstance(v, cst.Call) and self.module_class(self.qualname(v.func))
+                for v in values)
+        return self._module_attrs[key]
 
     def decorated(self, fn: cst.FunctionDef) -> bool:
         """A decorator other than ``staticmethod``/``classmethod``: what a call returns is unknown
@@ -268,6 +330,7 @@ def build_context(module: cst.Module) -> FileContext:
 
         def __init__(self):
             self.class_stack: list[str] = []
+            self.class_body = [False]  # is the innermost scope a class body
             self.depth = 0
             # frames: one per function/class body; each holds its function and open loops
             self.frames: list[tuple] = [(None, [])]
@@ -278,14 +341,34 @@ def build_context(module: cst.Module) -> FileContext:
                 if target is not None:
                     ctx.assigned[target].update(names)
 
+        def _store(self, t) -> None:
+            if isinstance(t, cst.Attribute):
+                ctx.stored_attrs.add(t.attr.value)
+            elif isinstance(t, (cst.Tuple, cst.List)):
+                for e in t.elements:
+                    self._store(e.value)
+            elif isinstance(t, cst.StarredElement):
+                self._store(t.value)
+            elif self.class_body[-1]:  # a class attribute: parameters = [...]
+                ctx.stored_attrs.update(_target_names(t))
+
         def visit_AssignTarget(self, node):
             self._bind(_target_names(node.target))
+            self._store(node.target)
 
         def visit_AugAssign(self, node):
             self._bind(_target_names(node.target))
+            self._store(node.target)
 
         def visit_AnnAssign(self, node):
             self._bind(_target_names(node.target))
+            self._store(node.target)
+
+        def visit_Call(self, node: cst.Call):
+            f, args = node.func, node.args
+            if isinstance(f, cst.Name) and f.value == "setattr" and len(args) >= 2 \
+                    and isinstance(args[1].value, cst.SimpleString):
+                ctx.stored_attrs.add(args[1].value.evaluated_value)
 
         def visit_AsName(self, node):
             self._bind(_target_names(node.name))
@@ -318,9 +401,11 @@ def build_context(module: cst.Module) -> FileContext:
 
         def visit_Lambda(self, node):
             self.frames.append((None, []))
+            self.class_body.append(False)
 
         def leave_Lambda(self, node):
             self.frames.pop()
+            self.class_body.pop()
 
         def visit_GeneratorExp(self, node):  # `yield` cannot appear here; names stay local
             return True
@@ -348,12 +433,17 @@ def build_context(module: cst.Module) -> FileContext:
             self._bind({node.name.value})
             self.class_stack.append(node.name.value)
             self.frames.append((None, []))
+            self.class_body.append(True)
 
         def leave_ClassDef(self, node):
             self.class_stack.pop()
             self.frames.pop()
+            self.class_body.pop()
 
         def visit_FunctionDef(self, node: cst.FunctionDef):
+            if self.class_body[-1] and node.decorators:  # @property def parameters(self)
+                ctx.stored_attrs.add(node.name.value)
+            self.class_body.append(False)
             self._bind({node.name.value})
             ctx.scopes.append(node)
             ctx.assigned[node] = _param_names(node)
@@ -366,6 +456,7 @@ def build_context(module: cst.Module) -> FileContext:
             self.depth += 1
 
         def leave_FunctionDef(self, node):
+            self.class_body.pop()
             self.depth -= 1
             self.frames.pop()
             cls = ctx.enclosing_class.get(node)

@@ -88,9 +88,14 @@ def _non_stepper(q: str | None) -> bool:
 
 @dataclass(eq=False)
 class MethodRef:
-    """``model.parameters`` without the call (PG007)."""
+    """``model.parameters`` without the call (PG007).
+
+    ``module``: the receiver is provably a Module and the file stores no attribute of that
+    name, so the expression is the bound method (else it may be a list the user stored).
+    """
 
     node: cst.Attribute
+    module: bool = False
 
 
 @dataclass
@@ -746,7 +751,8 @@ class Interpreter:
             return ClassRef(cls) if cls is not None else UNKNOWN
         if node.attr.value in _PARAM_METHODS:
             self.eval(node.value)
-            return MethodRef(node)
+            return MethodRef(node, node.attr.value not in self.ctx.stored_attrs
+                             and self.is_module(node.value))
         base = self.eval(node.value)
         if isinstance(base, PathValue):
             return PathValue(base.root, base.path + (node.attr.value,), node)
@@ -1044,13 +1050,29 @@ class Interpreter:
 
     def _is_torch_module(self, q: str) -> bool:
         """A torch.nn module or Parameter class, or a Module subclass of this file."""
-        if q.startswith("torch.nn.") and q.split(".")[2:3] != ["functional"]:
-            return True
-        if q.startswith("<local>."):
-            cls = self.ctx.classes.get(q[len("<local>."):])
-            return cls is not None and any(
-                (self.ctx.qualname(b.value) or "").startswith("torch.nn.") for b in cls.bases)
-        return False
+        return self.ctx.module_class(q)
+
+    def _class_of(self, node: cst.BaseExpression) -> str | None:
+        """The qualified class of the object ``node`` names, where provable: ``self`` in a
+        method, or a name bound on this path to a constructor call."""
+        if not isinstance(node, cst.Name):
+            return None
+        got = self.state.env.get(node.value)
+        if got is not None and isinstance(got[0], _NewModule):
+            return self.ctx.qualname(got[0].node.func)
+        if node.value == "self" and self.self_class is not None:
+            return "<local>." + self.self_class
+        return None
+
+    def is_module(self, node: cst.BaseExpression) -> bool:
+        """``node`` provably evaluates to a torch Module: a Module construction bound to a
+        name, ``self`` in a Module subclass, or ``x.attr`` where every ``self.attr = ...``
+        of x's class (of this file) stores a new Module."""
+        if isinstance(node, cst.Attribute):
+            q = self._class_of(node.value)
+            return (q is not None and q.startswith("<local>.") and self.ctx.module_class(q)
+                    and self.ctx.module_attr(q[len("<local>."):], node.attr.value))
+        return self.ctx.module_class(self._class_of(node))
 
     def is_generator_function(self, q: str) -> bool:
         if q.startswith("<local>."):
