@@ -147,6 +147,13 @@ class Facts:
     uses: dict = field(default_factory=dict)  # oneshot id -> [nodes where a list would serve]
     refs: dict = field(default_factory=dict)  # oneshot id -> every Name node that reads it
     attr_stores: list = field(default_factory=list)  # (Attribute target, statement) (PG010)
+    # PG010: attribute targets whose receiver is provably a parameter (a loop variable over
+    # parameters()/named_parameters()) and whose value is the literal False
+    param_attr_false: set = field(default_factory=set)  # id(Attribute target)
+    # PG002's fix: where each name-bound one-shot was bound (block positions), and whether
+    # nothing that could change what it yields runs before its first consumption ends
+    bound_at: dict = field(default_factory=dict)  # oneshot id -> ((stmts, index), ...)
+    early_ok: dict = field(default_factory=dict)  # oneshot id -> bool
     # handles (see OptimizerValue.handles) that some scope steps or hands on (PG003)
     used_handles: set = field(default_factory=set)
 
@@ -277,6 +284,80 @@ def _is_exit(stmt) -> bool:
     return any(isinstance(s, (cst.Break, cst.Return, cst.Raise)) for s in _small_statements(stmt))
 
 
+_PURE_WRAPPERS = frozenset({"chain", "iter", "zip", "enumerate", "islice", "reversed"})
+# calls that cannot change a model: reading builtins, and what PG002 counts as consumers
+_PURE_CALLS = frozenset({"print", "len", "int", "float", "str", "bool", "round", "abs",
+                         "isinstance", "format", "repr"})
+
+
+def _inert(stmt, name: str, ctx: FileContext) -> bool:
+    """``stmt`` provably cannot change what ``name``'s parameters() iterator would yield:
+    its only calls are reading builtins, consumers (``sum``, ``clip_grad_norm_``...), torch
+    optimizers, ``parameters()`` and methods of tensors drawn from ``name``; it assigns only
+    plain names and attributes of those tensors; it defines and imports nothing."""
+    tensors: set[str] = set()  # loop / comprehension variables drawing from name
+
+    class Loops(cst.CSTVisitor):
+        def on_visit(self, node) -> bool:
+            if isinstance(node, (cst.For, cst.CompFor)):
+                it = node.iter
+                if isinstance(it, cst.Name) and it.value == name or (
+                        isinstance(it, cst.Call) and isinstance(it.func, cst.Attribute)
+                        and it.func.attr.value in _PARAM_METHODS):
+                    tensors.update(_target_names(node.target))  # tensors (and their names)
+            return True
+
+    class V(cst.CSTVisitor):
+        ok = True
+
+        def on_visit(self, node) -> bool:
+            if not self.ok:
+                return False
+            if isinstance(node, cst.Call) and not self.pure_call(node):
+                self.ok = False
+            elif isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)) \
+                    and not self.plain(node.target):
+                self.ok = False
+            elif isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.Import,
+                                   cst.ImportFrom, cst.Yield, cst.Await, cst.Global,
+                                   cst.Nonlocal, cst.Del, cst.With, cst.Try)):
+                self.ok = False
+            return self.ok
+
+        @staticmethod
+        def plain(t) -> bool:
+            if isinstance(t, cst.Name):
+                return True
+            if isinstance(t, (cst.Tuple, cst.List)):
+                return all(V.plain(e.value) for e in t.elements)
+            return isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) \
+                and t.value.value in tensors
+
+        @staticmethod
+        def pure_call(call: cst.Call) -> bool:
+            f = call.func
+            if isinstance(f, cst.Attribute):
+                root = f.value
+                while isinstance(root, (cst.Attribute, cst.Call, cst.Subscript)):
+                    root = root.func if isinstance(root, cst.Call) else root.value
+                if isinstance(root, cst.Name) and root.value in tensors:
+                    return True  # p.numel(), p.requires_grad_(False)
+                if f.attr.value in _PARAM_METHODS:
+                    return True
+            q = ctx.qualname(f) if isinstance(f, (cst.Name, cst.Attribute)) else None
+            if q is None:
+                return False
+            if q in _PURE_CALLS or q in CONSUMER_BUILTINS or q in CONSUMER_QUALNAMES:
+                return True
+            cls = ctx.optimizer_class(f)
+            return cls is not None and cls.kind == "torch"
+
+    stmt.visit(Loops())
+    v = V()
+    stmt.visit(v)
+    return v.ok
+
+
 # ------------------------------------------------------------------ interpreter
 class Interpreter:
     """Interprets one scope.  ``report=False`` evaluates a helper for its return value."""
@@ -300,6 +381,8 @@ class Interpreter:
         self.loop_exit_base: list[int] = []  # exit_stack length when each loop was entered
         self.free_roots: dict[str, Root] = {}  # parameters, globals: one binding per scope
         self.current_stmt: cst.CSTNode | None = None
+        self.block_pos: list = []  # [statements, index] of each open block (PG002's fix)
+        self.param_vars: dict[str, int] = {}  # loop variable -> env version: a Parameter
 
     # ---------------------------------------------------------- bindings
     def bind(self, name: str, value: Any) -> None:
@@ -338,6 +421,7 @@ class Interpreter:
                 value.handles.add((None, target.value, ()))  # a global, stepped in a function
             if isinstance(value, OneShot) and self.report:
                 self.facts.bindings.setdefault(value.id, (node, target))
+                self.facts.bound_at.setdefault(value.id, tuple(tuple(f) for f in self.block_pos))
         elif isinstance(target, (cst.Tuple, cst.List)):
             elems = [e.value for e in target.elements]
             known = (isinstance(value, ListObj) and not value.open
@@ -368,6 +452,11 @@ class Interpreter:
     def store_attribute(self, target: cst.Attribute, value: Any, node) -> None:
         if self.report:
             self.facts.attr_stores.append((target, node))
+            recv = target.value
+            if (isinstance(recv, cst.Name) and recv.value in self.state.env
+                    and self.param_vars.get(recv.value) == self.state.env[recv.value][1]
+                    and isinstance(value, Const) and value.value is False):
+                self.facts.param_attr_false.add(id(target))
         self.state.attrs[code(target)] = value
         if isinstance(value, _DeepCopy) and isinstance(target.value, (cst.Name, cst.Attribute)):
             self.deepcopy_rebind(node, code(target), value)
@@ -469,14 +558,17 @@ class Interpreter:
     def run_block(self, stmts: Iterable) -> None:
         stmts = list(stmts)
         self.exit_stack.append(False)
+        self.block_pos.append([stmts, 0])
         try:
             for i, stmt in enumerate(stmts):
                 if self.state.dead:
                     break
                 self.exit_stack[-1] = any(_is_exit(s) for s in stmts[i + 1:])
+                self.block_pos[-1][1] = i
                 self.stmt(stmt)
         finally:
             self.exit_stack.pop()
+            self.block_pos.pop()
 
     def stmt(self, node) -> None:
         self.current_stmt = node
@@ -582,6 +674,7 @@ class Interpreter:
 
         def header():
             self.bind_target(node.target, elem, node)
+            self.note_param_var(node.target, it)
 
         # a loop over a known, non-empty list of groups runs its body for every element
         runs = isinstance(elem, ElementOf) and not _has_jump(node.body)
@@ -650,6 +743,9 @@ class Interpreter:
                     self.facts.reuses.append(Reuse(value, first, node, in_loop=False))
             else:
                 self.state.consumed[value.id] = node
+                if self.report and value.id in self.facts.bound_at:
+                    ok = self.nothing_between(value)
+                    self.facts.early_ok[value.id] = self.facts.early_ok.get(value.id, True) and ok
                 if self.loop_depth > value.loop_depth and self.repeats_in_loop(value, node):
                     if self.report:
                         self.facts.reuses.append(Reuse(value, node, node, in_loop=True))
@@ -658,6 +754,26 @@ class Interpreter:
         elif isinstance(value, Union_):
             for m in value.members:
                 self.consume(m, node, _depth + 1)
+
+    def nothing_between(self, it: OneShot) -> bool:
+        """Materialising ``it`` where it is bound gives its first consumer the same items:
+        it is pure, its first consumption is in the same block, and the statements from the
+        binding up to the consuming one run nothing that could change a model (see
+        ``_inert``)."""
+        if not it.pure:
+            return False
+        bound = self.facts.bound_at[it.id]
+        now = self.block_pos
+        k = len(bound) - 1
+        if k < 0 or len(now) <= k or any(now[x][0] is not bound[x][0] or now[x][1] != bound[x][1]
+                                         for x in range(k)):
+            return False
+        stmts, i = bound[k]
+        j = now[k][1]
+        if now[k][0] is not stmts or j <= i or len(_small_statements(stmts[i])) != 1:
+            return False
+        name = self.facts.bindings[it.id][1].value
+        return all(_inert(s, name, self.ctx) for s in stmts[i + 1:j + 1])
 
     def repeats_in_loop(self, it: OneShot, node: cst.CSTNode) -> bool:
         """A use inside a loop of an iterator created outside it runs again next iteration."""
@@ -673,6 +789,19 @@ class Interpreter:
         """``it`` is used at ``node`` in a way a list would serve as well (PG002's fix)."""
         if self.report:
             self.facts.uses.setdefault(it.id, []).append(node)
+
+    def note_param_var(self, target, it: Any) -> None:
+        """``for p in m.parameters()`` / ``for n, p in m.named_parameters()``: p is a Parameter."""
+        if not (isinstance(it, OneShot) and it.pure and isinstance(it.node, cst.Call)
+                and isinstance(it.node.func, cst.Attribute)):
+            return
+        named = it.node.func.attr.value == "named_parameters"
+        if named and isinstance(target, cst.Tuple) and len(target.elements) == 2:
+            target = target.elements[1].value
+        elif named:
+            return
+        if isinstance(target, cst.Name):
+            self.param_vars[target.value] = self.state.env[target.value][1]
 
     def element_of(self, it: Any) -> Any:
         if isinstance(it, ListObj) and not it.open and it.elements:
@@ -1096,7 +1225,7 @@ class Interpreter:
             params = ParamSet((Atom(base.root, base.path, recursive=recurse),), node)
         else:
             params = UNKNOWN_PARAMS
-        return OneShot(node, code(node), params, (), self.loop_depth)
+        return OneShot(node, code(node), params, (), self.loop_depth, pure=True)
 
     def method_call(self, node: cst.Call, func: cst.Attribute) -> tuple[bool, Any]:
         attr = func.attr.value
@@ -1187,7 +1316,11 @@ class Interpreter:
                 params = self.filtered(src, [lam.body], {names[0]: "__pg_p"})
         elif last == "iter" and len(args) == 1:
             params = self.params_of(args[0])
-        return OneShot(node, code(node), params, inner, self.loop_depth)
+        pure = last in _PURE_WRAPPERS and all(
+            not a.star and (a.keyword is None or last == "enumerate") and
+            (isinstance(v, OneShot) and v.pure or isinstance(v, Const))
+            for a, v in zip(node.args, args))
+        return OneShot(node, code(node), params, inner, self.loop_depth, pure=pure)
 
     def helper_call(self, node: cst.Call, fn: cst.FunctionDef, self_value: Any):
         args = [(a, self.eval(a.value)) for a in node.args]

@@ -114,6 +114,9 @@ class OneShot:
     inner: tuple = ()
     loop_depth: int = 0
     id: int = field(default_factory=new_id)
+    # it runs no user code and ends: ``parameters()``, ``named_parameters()``, and
+    # ``chain``/``iter``/``zip``/``enumerate``/``islice`` of those (PG002's safe fix)
+    pure: bool = False
 
 
 @dataclass(eq=False)
