@@ -225,7 +225,7 @@ class FileContext:
 
 
 # iterators that never end (``itertools.repeat`` only without ``times``)
-_ENDLESS = frozenset({"itertools.count", "itertools.cycle", "itertools.repeat"})
+ENDLESS_ITERATORS = frozenset({"itertools.count", "itertools.cycle", "itertools.repeat"})
 
 
 class _Finder(cst.CSTVisitor):
@@ -254,12 +254,12 @@ def _can_return(body) -> bool:
     return _contains(body, cst.Return, enter_loops=True)
 
 
-def _endless(node, ctx: FileContext) -> bool:
+def endless_call(node, ctx: FileContext) -> bool:
     """``itertools.count()``, ``cycle(x)``, ``repeat(x)``: an iterator that never ends."""
     if not isinstance(node, cst.Call):
         return False
     q = ctx.qualname(node.func)
-    if q not in _ENDLESS or not ctx.is_imported(node.func):
+    if q not in ENDLESS_ITERATORS or not ctx.is_imported(node.func):
         return False
     return not (q.endswith("repeat") and (len(node.args) > 1 or any(a.keyword for a in node.args)))
 
@@ -275,7 +275,7 @@ def _stmt_completes(s, ctx: FileContext) -> bool:
             if isinstance(small, (cst.Raise, cst.Break, cst.Continue)):
                 return False
             v = small.value if isinstance(small, cst.Expr) else None
-            if isinstance(v, cst.Yield) and isinstance(v.value, cst.From) and _endless(v.value.item, ctx):
+            if isinstance(v, cst.Yield) and isinstance(v.value, cst.From) and endless_call(v.value.item, ctx):
                 return False  # yield from itertools.cycle(data)
         return True
     if isinstance(s, cst.While):
@@ -284,7 +284,7 @@ def _stmt_completes(s, ctx: FileContext) -> bool:
                    or isinstance(t, cst.Integer) and _literal(t) not in (0, _NO_VALUE))
         return not forever or _contains(s.body, cst.Break, enter_loops=False)
     if isinstance(s, cst.For):
-        return not _endless(s.iter, ctx) or _contains(s.body, cst.Break, enter_loops=False)
+        return not endless_call(s.iter, ctx) or _contains(s.body, cst.Break, enter_loops=False)
     if isinstance(s, cst.If):
         if _completes(s.body.body, ctx) or s.orelse is None:
             return True

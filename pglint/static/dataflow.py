@@ -24,6 +24,7 @@ from pglint.static.context import (
     FileContext,
     _param_names,
     _target_names,
+    endless_call,
 )
 from pglint.static.filters import code, make_filter
 from pglint.static.values import (
@@ -1020,14 +1021,18 @@ class Interpreter:
             if not isinstance(elt, cst.Name):
                 self.eval(elt)
             params = self.selection(fors[0], elt, first_iter)
-            if lazy:
+            if lazy and isinstance(first_iter, _Endless):
+                result = _Endless(node)
+            elif lazy:
                 inner = (first_iter,) if isinstance(first_iter, (OneShot, Union_)) else ()
                 result = OneShot(node, code(node), params, inner, self.loop_depth)
             else:
                 result = Materialized(params, node)
         elif elt is not None:
             self.eval(elt)
-            if lazy:
+            if lazy and any(isinstance(v, _Endless) for v in (first_iter, *deferred)):
+                result = _Endless(node)
+            elif lazy:
                 inner = tuple(v for v in (first_iter, *deferred) if isinstance(v, (OneShot, Union_)))
                 result = OneShot(node, code(node), UNKNOWN_PARAMS, inner, self.loop_depth)
         targets = set().union(*(_target_names(f.target) for f in fors))
@@ -1129,6 +1134,10 @@ class Interpreter:
                 return self.helper_call(node, self.ctx.functions[name], None)
         if q == "dict" and "dict" not in self.state.env:
             return self.dict_call(node)
+        if endless_call(node, self.ctx):
+            for a in node.args:
+                self.eval(a.value)
+            return _Endless(node)
         if q is not None and (q in LAZY_WRAPPERS or q.endswith(("itertools.chain",
                                                                  "chain.from_iterable"))):
             return self.lazy_call(node, q)
@@ -1298,6 +1307,9 @@ class Interpreter:
     def lazy_call(self, node: cst.Call, q: str):
         args = [self.eval(a.value) for a in node.args]
         last = q.split(".")[-1]
+        endless = [isinstance(v, _Endless) for v in args]
+        if any(endless) and (all(endless) if last == "zip" else last != "islice"):
+            return _Endless(node)  # map/filter/chain/enumerate over an endless iterator
         # islice takes a few items and zip stops at the shortest: neither exhausts its inputs
         partial = last in ("islice", "zip")
         inner = () if partial else tuple(v for v in args if isinstance(v, (OneShot, Union_)))
@@ -1330,7 +1342,9 @@ class Interpreter:
                 self.mark_used(v)  # a helper pglint does not follow may step it
             if not deep and self.ctx.one_shot_generator(fn):
                 return OneShot(node, code(node), UNKNOWN_PARAMS, (), self.loop_depth)
-            return UNKNOWN  # an endless generator; a decorated function's result is unknown
+            if fn in self.ctx.generator_functions and not self.ctx.decorated(fn):
+                return _Endless(node)  # its body cannot finish
+            return UNKNOWN  # a decorated function's result is unknown
         sub = Interpreter(self.ctx, self.facts, report=False,
                           helper_stack=self.helper_stack + (fn,),
                           self_class=self.ctx.enclosing_class.get(fn),
@@ -1496,6 +1510,14 @@ class _NewModule:
 
     node: cst.Call
     module: bool = False
+
+
+@dataclass(eq=False)
+class _Endless:
+    """An iterator that never runs dry (``itertools.cycle(x)``, a ``while True:`` generator,
+    a generator expression over one): never exhausted, so never reused (PG002)."""
+
+    node: cst.CSTNode
 
 
 @dataclass(eq=False)
