@@ -291,6 +291,10 @@ _PURE_CALLS = frozenset({"print", "len", "int", "float", "str", "bool", "round",
                          "isinstance", "format", "repr"})
 
 
+_NOT_INERT = (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.Import, cst.ImportFrom, cst.Yield,
+               cst.Await, cst.Global, cst.Nonlocal, cst.Del, cst.With, cst.Try)
+
+
 def _inert(stmt, name: str, ctx: FileContext) -> bool:
     """``stmt`` provably cannot change what ``name``'s parameters() iterator would yield:
     its only calls are reading builtins, consumers (``sum``, ``clip_grad_norm_``...), torch
@@ -314,15 +318,12 @@ def _inert(stmt, name: str, ctx: FileContext) -> bool:
         def on_visit(self, node) -> bool:
             if not self.ok:
                 return False
-            if isinstance(node, cst.Call) and not self.pure_call(node):
-                self.ok = False
-            elif isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)) \
-                    and not self.plain(node.target):
-                self.ok = False
-            elif isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.Import,
-                                   cst.ImportFrom, cst.Yield, cst.Await, cst.Global,
-                                   cst.Nonlocal, cst.Del, cst.With, cst.Try)):
-                self.ok = False
+            if isinstance(node, cst.Call):
+                self.ok = self.pure_call(node)
+            elif isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)):
+                self.ok = self.plain(node.target)
+            else:
+                self.ok = not isinstance(node, _NOT_INERT)
             return self.ok
 
         @staticmethod
@@ -793,8 +794,9 @@ class Interpreter:
 
     def note_param_var(self, target, it: Any) -> None:
         """``for p in m.parameters()`` / ``for n, p in m.named_parameters()``: p is a Parameter."""
-        if not (isinstance(it, OneShot) and it.pure and isinstance(it.node, cst.Call)
-                and isinstance(it.node.func, cst.Attribute)):
+        if not (isinstance(it, OneShot) and isinstance(it.node, cst.Call)
+                and isinstance(it.node.func, cst.Attribute)
+                and it.node.func.attr.value in _PARAM_METHODS):
             return
         named = it.node.func.attr.value == "named_parameters"
         if named and isinstance(target, cst.Tuple) and len(target.elements) == 2:
