@@ -285,6 +285,7 @@ def _is_exit(stmt) -> bool:
     return any(isinstance(s, (cst.Break, cst.Return, cst.Raise)) for s in _small_statements(stmt))
 
 
+_MAX_BETWEEN = 32  # statements from a binding to its first use that PG002's fix reads
 _PURE_WRAPPERS = frozenset({"chain", "iter", "zip", "enumerate", "islice", "reversed"})
 # calls that cannot change a model: reading builtins, and what PG002 counts as consumers
 _PURE_CALLS = frozenset({"print", "len", "int", "float", "str", "bool", "round", "abs",
@@ -772,7 +773,8 @@ class Interpreter:
             return False
         stmts, i = bound[k]
         j = now[k][1]
-        if now[k][0] is not stmts or j <= i or len(_small_statements(stmts[i])) != 1:
+        if now[k][0] is not stmts or not i < j <= i + _MAX_BETWEEN \
+                or len(_small_statements(stmts[i])) != 1:
             return False
         name = self.facts.bindings[it.id][1].value
         return all(_inert(s, name, self.ctx) for s in stmts[i + 1:j + 1])
@@ -1382,9 +1384,12 @@ class Interpreter:
                 params_arg, value = a.value, v
             elif a.keyword is not None:
                 kwargs[a.keyword.value] = (v, a.value)
-        if any(self.holds_optimizer(v) for v in values):
+        if any(self.holds_optimizer(v) for v in values) or any(
+                "optim" in k.lower() and not isinstance(v, (ClassRef, Const))
+                for k, (v, _) in kwargs.items()):
             # built from another optimizer (Lookahead(opt), FP16_Optimizer(optimizer=opt),
-            # inner_optimizer=[a, b]): a wrapper that steps through it, not a peer
+            # inner_optimizer=[a, b], base_optimizer=<an argument>): a wrapper that steps
+            # through it, not a peer; optimizer_class=torch.optim.Adam names a class
             for v in values:
                 self.mark_used(v)
             return UNKNOWN
