@@ -53,6 +53,9 @@ NOT_PEER_OPTIMIZERS = frozenset({
     ("timm", "Lookahead"),  # Lookahead(base_optimizer)
     ("torch_optimizer", "Lookahead"),
     ("opacus", "DPOptimizer"),  # DPOptimizer(optimizer=...)
+    ("torchcontrib", "SWA"),  # SWA(base_opt)
+    ("schedulefree", "ScheduleFreeWrapper"),  # ScheduleFreeWrapper(base_optimizer); the
+    # schedulefree optimizers themselves (AdamWScheduleFree(params)) are peers
     ("colossalai", "LowLevelZeroOptimizer"),
 })
 # torch.distributed optimizers built from parameters (torch.optim.* are read from the catalog)
