@@ -581,6 +581,9 @@ class Interpreter:
                     return
                 self.small(small)
             return
+        if isinstance(node, cst.BaseSmallStatement):  # a one-line body: `if c: x = y; z()`
+            self.small(node)
+            return
         m = getattr(self, "stmt_" + type(node).__name__, None)
         if m is not None:
             m(node)
