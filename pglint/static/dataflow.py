@@ -22,6 +22,7 @@ from pglint.static.context import (
     CONSUMER_QUALNAMES,
     LAZY_WRAPPERS,
     FileContext,
+    _contains,
     _param_names,
     _target_names,
     endless_call,
@@ -279,6 +280,11 @@ def _has_jump(body) -> bool:
 
     body.visit(V())
     return found
+
+
+def _breaks(body) -> bool:
+    """A ``break`` of this loop in ``body`` (not one of a nested loop)."""
+    return _contains(body, cst.Break, enter_loops=False)
 
 
 def _is_exit(stmt) -> bool:
@@ -675,7 +681,12 @@ class Interpreter:
 
     def stmt_For(self, node: cst.For) -> None:
         it = self.eval(node.iter, consume=False)
-        self.consume(it, node.iter)
+        if _breaks(node.body):
+            # a loop that may break early need not exhaust its iterator: the rest is left
+            if isinstance(it, OneShot):
+                self.note_use(it, node.iter)
+        else:
+            self.consume(it, node.iter)
         elem = self.element_of(it)
 
         def header():
