@@ -30,6 +30,9 @@ MAX_BYTES = 5_000_000
 # a file that mentions none of these cannot build an optimizer or touch parameters
 PREFILTER = re.compile(rb"optim|Optim|Adam|SGD|Lion|Lamb|param|require_grad|clip_grad")
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+# file-level suppression (as ruff's own file-level directive): a comment line of its own
+_FILE_NOQA = re.compile(r"#\s*pglint:\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?"
+                        r"\s*$", re.IGNORECASE)
 PARALLEL_MIN_FILES = 24
 
 
@@ -193,7 +196,13 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options,
     return result
 
 
+def _noqa_codes(m: re.Match) -> set | None:
+    c = m.group("codes")
+    return None if c is None else {x.upper() for x in re.split(r"[\s,]+", c) if x}
+
+
 def _noqa_lines(text: str) -> dict:
+    """line -> codes silenced on it (None: all); key 0 holds the file-level codes."""
     out: dict = {}
     if "noqa" not in text.lower():
         return out
@@ -202,16 +211,34 @@ def _noqa_lines(text: str) -> dict:
             continue
         m = _NOQA.search(line)
         if m is not None:
-            c = m.group("codes")
-            out[i] = None if c is None else {x.upper() for x in re.split(r"[\s,]+", c) if x}
+            out[i] = _noqa_codes(m)
+    if "pglint" in text.lower():
+        _file_noqa(text, out)
     return out
 
 
+def _file_noqa(text: str, out: dict) -> None:
+    """`# pglint: noqa` / `# pglint: noqa: PG004` on a comment line of its own (a real
+    comment token, not text inside a string)."""
+    try:
+        tokens = list(tokenize.generate_tokens(iter(text.splitlines(keepends=True)).__next__))
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return
+    for tok in tokens:
+        if tok.type != tokenize.COMMENT or tok.line[: tok.start[1]].strip():
+            continue
+        m = _FILE_NOQA.fullmatch(tok.string)
+        if m is None:
+            continue
+        got = _noqa_codes(m)
+        if got is None or out.get(0, set()) is None:
+            out[0] = None
+        else:
+            out[0] = out.get(0, set()) | got
+
+
 def _suppressed(noqa: dict, line: int, code: str) -> bool:
-    if line not in noqa:
-        return False
-    allowed = noqa[line]
-    return allowed is None or code in allowed
+    return any(key in noqa and (noqa[key] is None or code in noqa[key]) for key in (0, line))
 
 
 def _check_chunk(args) -> list:
