@@ -11,6 +11,7 @@ tree for themselves when a fact is available.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -291,6 +292,8 @@ def _is_exit(stmt) -> bool:
     return any(isinstance(s, (cst.Break, cst.Return, cst.Raise)) for s in _small_statements(stmt))
 
 
+# a keyword argument that hands over an optimizer: optimizer=, base_optimizer=, optim=
+_OPTIMIZER_KEYWORD = re.compile(r"(^|_)optim(izer)?s?$", re.IGNORECASE)
 _MAX_BETWEEN = 32  # statements from a binding to its first use that PG002's fix reads
 _PURE_WRAPPERS = frozenset({"chain", "iter", "zip", "enumerate", "islice", "reversed"})
 # calls that cannot change a model: reading builtins, and what PG002 counts as consumers
@@ -1135,10 +1138,10 @@ class Interpreter:
                     and (self.self_class, func.attr.value) in self.ctx.methods):
                 fn = self.ctx.methods[(self.self_class, func.attr.value)]
                 return self.helper_call(node, fn, self.eval(func.value))
-            if func.attr.value == "step":
+            if func.attr.value == "step":  # opt.step(), scaler.step(opt)
                 self.mark_used(self.eval(func.value))
                 for a in node.args:
-                    self.eval(a.value)
+                    self.mark_used(self.eval(a.value))
                 return UNKNOWN
         callee = self.eval(func)
         q = self.ctx.qualname(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
@@ -1399,7 +1402,7 @@ class Interpreter:
             elif a.keyword is not None:
                 kwargs[a.keyword.value] = (v, a.value)
         if any(self.holds_optimizer(v) for v in values) or any(
-                "optim" in k.lower() and not isinstance(v, (ClassRef, Const))
+                _OPTIMIZER_KEYWORD.search(k) and not isinstance(v, (ClassRef, Const))
                 for k, (v, _) in kwargs.items()):
             # built from another optimizer (Lookahead(opt), FP16_Optimizer(optimizer=opt),
             # inner_optimizer=[a, b], base_optimizer=<an argument>): a wrapper that steps
