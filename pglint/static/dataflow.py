@@ -547,7 +547,7 @@ class Interpreter:
     def mark_used(self, v: Any, depth: int = 0) -> None:
         """``v`` is stepped, or handed to code that may step it (PG003's evidence)."""
         if isinstance(v, OptimizerValue):
-            v.used = True
+            v.used_at = new_id()
         elif depth > 3:
             return
         elif isinstance(v, ListObj):

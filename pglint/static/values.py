@@ -244,8 +244,9 @@ class OptimizerValue:
     id: int = field(default_factory=new_id)
     replaced: bool = False  # a later assignment rebuilt it under the same name
     # PG003's evidence that it updates its parameters: ``.step()``ed, or handed to code
-    # that may step it (a call, a return); ``handles``: where it is stored for other
-    # scopes to use (``(class, 'self', ('opt',))``, ``(None, 'opt', ())`` for a global)
-    used: bool = False
+    # that may step it (a call, a return); ``used_at``: when last (a new_id() stamp, so
+    # comparable with other values' ids; 0: never); ``handles``: where it is stored for
+    # other scopes to use (``(class, 'self', ('opt',))``, ``(None, 'opt', ())`` for a global)
+    used_at: int = 0
     handles: set = field(default_factory=set)
 
