@@ -187,10 +187,10 @@ def check_files(names: list[str], options, jobs, root_of, caches: dict) -> list:
     for name in names:
         try:
             st = os.stat(name)
-            if not stat.S_ISREG(st.st_mode) or st.st_size > engine.MAX_BYTES * 10:
+            if not stat.S_ISREG(st.st_mode) or st.st_size > engine.max_bytes(name):
                 todo.append((name, None, None, None))  # the engine says what is wrong
                 continue
-        except OSError:
+        except (OSError, ValueError):
             todo.append((name, None, None, None))
             continue
         root = root_of(name)
@@ -214,10 +214,9 @@ def check_files(names: list[str], options, jobs, root_of, caches: dict) -> list:
                 out[name] = hit
                 continue
         try:
-            with open(name, "rb") as f:
-                data = f.read()
-        except OSError:
-            todo.append((name, None, None, None))
+            data = engine.read_source(name)
+        except (OSError, ValueError):
+            todo.append((name, None, None, None))  # the engine says what is wrong
             continue
         key = None
         if engine.needs_check(data, name, options):
