@@ -238,6 +238,7 @@ def test_dead_worker_does_not_lose_the_run(tmp_path, monkeypatch):
     """A worker killed by the parser (no isolation, a small stack): the file it held is
     reported, every other result kept."""
     monkeypatch.setattr(engine, "_suspicious", lambda data: None)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 1)  # a pool even for 30 small files
     monkeypatch.setattr(engine, "_stack_bytes", 4 * 1024 * 1024)
     monkeypatch.setattr(engine, "CHILD_STACK_BYTES", 4 * 1024 * 1024)
     paths = []
