@@ -52,10 +52,18 @@ from pglint.static.values import (
 
 _PARAM_METHODS = {"parameters": False, "named_parameters": True}
 _NN_PREFIXES = ("torch.nn.", "nn.")
-_MODULE_CHANGERS = {
-    "fully_shard": "fully_shard",
-    "FullyShardedDataParallel": "FullyShardedDataParallel",
-}
+# calls that replace a module's Parameter objects (PG009), by the qualified name the
+# file's imports resolve the callee to (``from torch.distributed.fsdp import
+# FullyShardedDataParallel as FSDP`` resolves ``FSDP``); a function of the same name from
+# any other module (a project's own ``fully_shard``) is not one of them
+_MODULE_CHANGERS = frozenset({
+    "torch.distributed.fsdp.fully_shard",
+    "torch.distributed.fsdp.fully_shard.fully_shard",
+    "torch.distributed._composable.fsdp.fully_shard",
+    "torch.distributed._composable.fsdp.fully_shard.fully_shard",
+    "torch.distributed.fsdp.FullyShardedDataParallel",
+    "torch.distributed.fsdp.fully_sharded_data_parallel.FullyShardedDataParallel",
+})
 
 
 @dataclass(eq=False)
@@ -378,6 +386,19 @@ class Interpreter:
         for v in self.state.attrs.values():
             visit(v)
         return list(seen.values())
+
+    @staticmethod
+    def holds_optimizer(v: Any, depth: int = 0) -> bool:
+        """``v`` is an optimizer, or a list, tuple or dict literal holding one."""
+        if isinstance(v, OptimizerValue):
+            return True
+        if depth > 3:
+            return False
+        if isinstance(v, ListObj):
+            return any(Interpreter.holds_optimizer(e, depth + 1) for e in v.elements)
+        if isinstance(v, GroupDict):
+            return any(Interpreter.holds_optimizer(e.value, depth + 1) for e in v.keys.values())
+        return False
 
     # ---------------------------------------------------------- statements
     def run_block(self, stmts: Iterable) -> None:
@@ -901,9 +922,9 @@ class Interpreter:
             return self.lazy_call(node, q)
         if q is not None and self._is_scheduler(q):
             return self.scheduler_call(node, q)
-        if q is not None and q.split(".")[-1] in _MODULE_CHANGERS and self.ctx.is_imported(func):
+        if q in _MODULE_CHANGERS and self.ctx.is_imported(func):
             return self.changer_call(node, q)
-        if q in ("copy.deepcopy", "deepcopy") and self.ctx.is_imported(func):
+        if q == "copy.deepcopy" and self.ctx.is_imported(func):
             return self.deepcopy_call(node)
         if q in ("setattr",) and len(node.args) == 3:
             return self.setattr_call(node)
@@ -1202,6 +1223,8 @@ class Interpreter:
         args = [self.eval(a.value) for a in node.args]
         target = next((v for a, v in zip(node.args, args)
                        if a.keyword is None or a.keyword.value in ("module",)), None)
+        if any(self.holds_optimizer(v) for v in args):
+            return UNKNOWN  # it is handed the optimizer: not a change behind its back
         if isinstance(target, PathValue) and self.report:
             self.facts.model_changes.append(ModelChange(
                 node, code(node).strip().splitlines()[0], target, self.alive_optimizers()))
