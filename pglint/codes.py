@@ -26,9 +26,17 @@ class Code:
     fix: Literal["none", "safe", "unsafe"] = "none"
 
 
+# A file that could not be read or parsed is reported under this code in every output
+# format (besides the stderr line and exit 2).  It is not a rule: --select, --ignore,
+# per-file-ignores and noqa comments never drop it (exclude the file instead).
+UNREADABLE = "PG000"
+
 CODES: dict[str, Code] = {
     c.code: c
     for c in (
+        Code(UNREADABLE, "unreadable-file", "error", "static",
+             "a file pglint could not read or parse (syntax error, binary, undecodable, too "
+             "large): it was not checked"),
         Code("PG001", "group-missing-params", "error", "static",
              "a parameter group dict without a 'params' key", fix="unsafe"),
         Code("PG002", "one-shot-iterable-reused", "error", "static",
@@ -96,6 +104,7 @@ def unknown_patterns(patterns: Iterable[str]) -> list[str]:
     out = []
     for p in patterns:
         p = p.strip().upper()
-        if p and p != "ALL" and not any(c.startswith(p) for c in CODES):
+        # a prefix shorter than the linter's own ("P") is a typo, never "everything"
+        if p and p != "ALL" and (len(p) < 2 or not any(c.startswith(p) for c in CODES)):
             out.append(p)
     return out

@@ -1,4 +1,5 @@
-"""Which files a check reads: the given files, and the .py files under given directories.
+"""Which files a check reads: the given files, and the .py and .ipynb files under given
+directories.
 
 Directories skip version-control folders, virtualenvs, caches and build output, the
 project's ``exclude`` patterns, and whatever ``.gitignore`` ignores (asked of git
@@ -36,6 +37,17 @@ def excluded(rel: str, patterns: list[str]) -> bool:
     return False
 
 
+def force_excluded(path: Path, root: Path, patterns: list[str]) -> bool:
+    """--force-exclude: a file named on the command line (or --stdin-filename) that a
+    directory walk from ``root`` would skip: an ``exclude`` pattern or a skipped folder."""
+    try:
+        rel = path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:  # outside the project: its patterns do not apply
+        return False
+    return excluded(rel, patterns) or any(
+        part in SKIP_DIRS or part.endswith(".egg-info") for part in rel.split("/")[:-1])
+
+
 def _skip_dir(d: Path, name: str) -> bool:
     return (name in SKIP_DIRS or name.endswith(".egg-info")
             or (d / name / "pyvenv.cfg").exists())
@@ -52,7 +64,7 @@ def _git_files(directory: Path) -> list[Path] | None:
         return None
     files = []
     for raw in out.split(b"\0"):
-        if raw.endswith(b".py"):
+        if raw.endswith((b".py", b".ipynb")):
             p = directory / os.fsdecode(raw)
             if p.is_file():
                 files.append(p)
@@ -64,7 +76,7 @@ def _walk(directory: Path) -> list[Path]:
     for dirpath, dirnames, filenames in os.walk(directory):
         d = Path(dirpath)
         dirnames[:] = sorted(n for n in dirnames if not _skip_dir(d, n))
-        files.extend(d / f for f in sorted(filenames) if f.endswith(".py"))
+        files.extend(d / f for f in sorted(filenames) if f.endswith((".py", ".ipynb")))
     return files
 
 

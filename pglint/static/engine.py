@@ -30,6 +30,9 @@ MAX_BYTES = 5_000_000
 # a file that mentions none of these cannot build an optimizer or touch parameters
 PREFILTER = re.compile(rb"optim|Optim|Adam|SGD|Lion|Lamb|param|require_grad|clip_grad")
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+# file-level suppression (as ruff's own file-level directive): a comment line of its own
+_FILE_NOQA = re.compile(r"#\s*pglint:\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?"
+                        r"\s*$", re.IGNORECASE)
 PARALLEL_MIN_FILES = 24
 
 
@@ -48,6 +51,7 @@ class FileResult:
     findings: list = field(default_factory=list)
     pending: list = field(default_factory=list)
     error: str | None = None
+    error_at: tuple[int, int] | None = None  # (line, column) of a syntax error
 
 
 @dataclass(frozen=True)
@@ -75,9 +79,10 @@ def decode(data: bytes) -> str:
 def check_file(path: str, options: Options) -> FileResult:
     try:
         size = os.path.getsize(path)
-        if size > MAX_BYTES:
+        limit = MAX_BYTES * 10 if path.endswith(".ipynb") else MAX_BYTES  # outputs, images
+        if size > limit:
             return FileResult(path, error=f"file is too large to check ({size:,} bytes; "
-                                          f"the limit is {MAX_BYTES:,}): exclude it")
+                                          f"the limit is {limit:,}): exclude it")
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
@@ -86,6 +91,10 @@ def check_file(path: str, options: Options) -> FileResult:
 
 
 def check_bytes(data: bytes, path: str, options: Options) -> FileResult:
+    if path.endswith(".ipynb"):
+        from pglint import notebook
+
+        return notebook.check_bytes(data, path, options)
     if not PREFILTER.search(data):
         return FileResult(path)  # the pre-filter: nothing here can build an optimizer
     try:
@@ -95,17 +104,20 @@ def check_bytes(data: bytes, path: str, options: Options) -> FileResult:
     return check_source(text, path, options)
 
 
-def check_source(text: str, path: str, options: Options) -> FileResult:
+def check_source(text: str, path: str, options: Options, line_label=None) -> FileResult:
+    """``line_label(line)``, when given, is what rule messages print for a line (a
+    notebook's "3 in cell 2")."""
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as e:
-        return FileResult(path, error=_syntax_error(text, path, e))
+        message, at = _syntax_error(text, path, e)
+        return FileResult(path, error=message, error_at=at)
     except (RecursionError, MemoryError):
         return FileResult(path, error="file is too deeply nested to parse")
     except Exception as e:  # libcst raises a few other errors on odd input
         return FileResult(path, error=f"cannot parse file: {e}")
     try:
-        return _run_rules(module, text, path, options)
+        return _run_rules(module, text, path, options, line_label)
     except RecursionError:
         return FileResult(path, error="file is too deeply nested to analyse")
     except Exception as e:  # never let one file take the run down
@@ -113,18 +125,22 @@ def check_source(text: str, path: str, options: Options) -> FileResult:
                                       f"{e}); please report this with the file")
 
 
-def _syntax_error(text: str, path: str, e: cst.ParserSyntaxError) -> str:
+def _syntax_error(text: str, path: str, e: cst.ParserSyntaxError) -> tuple[str, tuple[int, int]]:
     """Python's own wording and position for the error (only computed on failure)."""
     try:
         compile(text, path, "exec", flags=0x400, dont_inherit=True)  # PyCF_ONLY_AST
     except SyntaxError as py:
-        return f"syntax error at {py.lineno}:{py.offset or 1}: {py.msg}"
+        if py.lineno:
+            at = (py.lineno, py.offset or 1)
+            return f"syntax error at {at[0]}:{at[1]}: {py.msg}", at
     except (ValueError, RecursionError, MemoryError):
         pass
-    return f"syntax error at {e.raw_line}:{e.raw_column + 1}: {e.message}"
+    at = (e.raw_line, e.raw_column + 1)
+    return f"syntax error at {at[0]}:{at[1]}: {e.message}", at
 
 
-def _run_rules(module: cst.Module, text: str, path: str, options: Options) -> FileResult:
+def _run_rules(module: cst.Module, text: str, path: str, options: Options,
+               line_label=None) -> FileResult:
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     ctx = build_context(module)
     facts = analyze(ctx)
@@ -150,9 +166,12 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options) -> Fi
 
     def edit(node, new_text: str) -> Edit:
         start, end = offsets(node)
-        return Edit(start, end, new_text)
+        r = pos(node)
+        return Edit(start, end, new_text, r.start.line, r.start.column + 1, r.end.line,
+                    r.end.column + 1)
 
-    rc = RuleContext(line=lambda n: pos(n).start.line, code=node_code, edit=edit,
+    label = line_label or (lambda line: line)
+    rc = RuleContext(line=lambda n: label(pos(n).start.line), code=node_code, edit=edit,
                      extra_keys=options.extra_keys)
     result = FileResult(path)
     noqa = None
@@ -177,7 +196,13 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options) -> Fi
     return result
 
 
+def _noqa_codes(m: re.Match) -> set | None:
+    c = m.group("codes")
+    return None if c is None else {x.upper() for x in re.split(r"[\s,]+", c) if x}
+
+
 def _noqa_lines(text: str) -> dict:
+    """line -> codes silenced on it (None: all); key 0 holds the file-level codes."""
     out: dict = {}
     if "noqa" not in text.lower():
         return out
@@ -186,16 +211,34 @@ def _noqa_lines(text: str) -> dict:
             continue
         m = _NOQA.search(line)
         if m is not None:
-            c = m.group("codes")
-            out[i] = None if c is None else {x.upper() for x in re.split(r"[\s,]+", c) if x}
+            out[i] = _noqa_codes(m)
+    if "pglint" in text.lower():
+        _file_noqa(text, out)
     return out
 
 
+def _file_noqa(text: str, out: dict) -> None:
+    """`# pglint: noqa` / `# pglint: noqa: PG004` on a comment line of its own (a real
+    comment token, not text inside a string)."""
+    try:
+        tokens = list(tokenize.generate_tokens(iter(text.splitlines(keepends=True)).__next__))
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return
+    for tok in tokens:
+        if tok.type != tokenize.COMMENT or tok.line[: tok.start[1]].strip():
+            continue
+        m = _FILE_NOQA.fullmatch(tok.string)
+        if m is None:
+            continue
+        got = _noqa_codes(m)
+        if got is None or out.get(0, set()) is None:
+            out[0] = None
+        else:
+            out[0] = out.get(0, set()) | got
+
+
 def _suppressed(noqa: dict, line: int, code: str) -> bool:
-    if line not in noqa:
-        return False
-    allowed = noqa[line]
-    return allowed is None or code in allowed
+    return any(key in noqa and (noqa[key] is None or code in noqa[key]) for key in (0, line))
 
 
 def _check_chunk(args) -> list:
