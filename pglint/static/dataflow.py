@@ -541,10 +541,15 @@ class Interpreter:
             return (None, root.name, ())
         return None
 
-    def mark_used(self, v: Any, depth: int = 0) -> None:
-        """``v`` is stepped, or handed to code that may step it (PG003's evidence)."""
+    def mark_used(self, v: Any, depth: int = 0, step: bool = False) -> None:
+        """``v`` is stepped (``step``: ``v.step()`` itself), or handed to code that may step
+        it (PG003's evidence)."""
         if isinstance(v, OptimizerValue):
             v.used = True
+            if step and v.last_step is not None:
+                v.last_step = new_id()
+            elif not step:
+                v.last_step = None
         elif depth > 3:
             return
         elif isinstance(v, ListObj):
@@ -1136,7 +1141,7 @@ class Interpreter:
                 fn = self.ctx.methods[(self.self_class, func.attr.value)]
                 return self.helper_call(node, fn, self.eval(func.value))
             if func.attr.value == "step":
-                self.mark_used(self.eval(func.value))
+                self.mark_used(self.eval(func.value), step=True)
                 for a in node.args:
                     self.eval(a.value)
                 return UNKNOWN
@@ -1407,7 +1412,7 @@ class Interpreter:
             for v in values:
                 self.mark_used(v)
             return UNKNOWN
-        opt = OptimizerValue(node, cls, [], True, kwargs=kwargs)
+        opt = OptimizerValue(node, cls, [], True, kwargs=kwargs, in_loop=self.loop_depth > 0)
         if params_arg is None:
             opt.groups_known = False
             return opt

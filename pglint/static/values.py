@@ -248,4 +248,9 @@ class OptimizerValue:
     # scopes to use (``(class, 'self', ('opt',))``, ``(None, 'opt', ())`` for a global)
     used: bool = False
     handles: set = field(default_factory=set)
+    # when every piece of that evidence is a direct ``opt.step()``: the interpretation stamp
+    # (``new_id()``) of the last one; None once it is handed on (a call, a return, a
+    # container), after which code pglint does not see may step it at any later time
+    last_step: int | None = -1
+    in_loop: bool = False  # built inside a loop of its scope: it may be built again later
 

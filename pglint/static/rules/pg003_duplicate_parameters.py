@@ -32,6 +32,15 @@ def _updates(opt, facts) -> bool:
     return opt.used or any(h in facts.used_handles for h in opt.handles)
 
 
+def _done_before(peer, opt, facts) -> bool:
+    """``peer`` took its last step before ``opt`` was built: its only evidence is direct
+    ``peer.step()`` calls, all interpreted before ``opt``'s construction, which no loop of
+    its scope repeats; no other scope steps ``peer``.  The two are used one after the other
+    (a test comparing two settings), never in the same step."""
+    return (peer.last_step is not None and peer.last_step < opt.id and not opt.in_loop
+            and not any(h in facts.used_handles for h in peer.handles))
+
+
 def check(facts, rc: RuleContext):
     added = {id(ag.group): ag for ag in facts.add_groups}
     for opt in facts.optimizers:
@@ -59,7 +68,7 @@ def check(facts, rc: RuleContext):
         if not _updates(opt, facts):
             continue
         for peer in facts.peers.get(opt.id, ()):
-            if not _updates(peer, facts):
+            if not _updates(peer, facts) or _done_before(peer, opt, facts):
                 continue
             hit = None
             for gi in peer.groups:
