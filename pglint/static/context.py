@@ -72,6 +72,8 @@ KNOWN_MODULE_CLASSES = frozenset({
     "transformers.PreTrainedModel", "transformers.modeling_utils.PreTrainedModel",
     "diffusers.ModelMixin", "diffusers.models.modeling_utils.ModelMixin",
 })
+# torch.nn sub-packages whose classes are no Modules (PackedSequence, SDPBackend, ...)
+_NN_NOT_MODULES = frozenset({"functional", "utils", "init", "attention", "grad", "common_types"})
 # consumers that take an iterable of parameters and exhaust it
 CONSUMER_BUILTINS = frozenset(
     {"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max", "any", "all", "dict",
@@ -139,7 +141,7 @@ class FileContext:
                        for b in cls.bases if b.keyword is None)
         parts = q.split(".")
         if parts[:2] == ["torch", "nn"] and len(parts) >= 3:
-            return parts[2] != "functional" and parts[-1][:1].isupper()
+            return parts[2] not in _NN_NOT_MODULES and parts[-1][:1].isupper()
         return q in KNOWN_MODULE_CLASSES
 
     def module_attr(self, cls: str, attr: str) -> bool:
@@ -154,6 +156,10 @@ class FileContext:
                     if isinstance(t, cst.Attribute) and t.attr.value == attr \
                             and isinstance(t.value, cst.Name) and t.value.value == "self":
                         values.append(self.value)
+                    elif isinstance(t, (cst.Tuple, cst.List)) and any(
+                            isinstance(e.value, cst.Attribute) and e.value.attr.value == attr
+                            for e in t.elements):
+                        values.append(None)  # self.a, self.b = ...: not proved a Module
 
                 def visit_Assign(self, node):
                     self.value = node.value

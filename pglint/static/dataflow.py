@@ -11,6 +11,8 @@ tree for themselves when a fact is available.
 from __future__ import annotations
 
 import ast
+import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +33,7 @@ from pglint.static.filters import code, make_filter
 from pglint.static.values import (
     UNKNOWN,
     UNKNOWN_PARAMS,
+    WILDCARD,
     Atom,
     ClassRef,
     Const,
@@ -149,6 +152,7 @@ class Facts:
     uses: dict = field(default_factory=dict)  # oneshot id -> [nodes where a list would serve]
     refs: dict = field(default_factory=dict)  # oneshot id -> every Name node that reads it
     attr_stores: list = field(default_factory=list)  # (Attribute target, statement) (PG010)
+    deadline: float | None = None  # time.monotonic() past which the analysis gives up
     # PG010: attribute targets whose receiver is provably a parameter (a loop variable over
     # parameters()/named_parameters()) and whose value is the literal False
     param_attr_false: set = field(default_factory=set)  # id(Attribute target)
@@ -158,6 +162,10 @@ class Facts:
     early_ok: dict = field(default_factory=dict)  # oneshot id -> bool
     # handles (see OptimizerValue.handles) that some scope steps or hands on (PG003)
     used_handles: set = field(default_factory=set)
+
+
+class TooComplex(Exception):
+    """The file's analysis ran past its time budget."""
 
 
 # ------------------------------------------------------------------ state
@@ -291,6 +299,8 @@ def _is_exit(stmt) -> bool:
     return any(isinstance(s, (cst.Break, cst.Return, cst.Raise)) for s in _small_statements(stmt))
 
 
+# a keyword argument that hands over an optimizer: optimizer=, base_optimizer=, optim=
+_OPTIMIZER_KEYWORD = re.compile(r"(^|_)optim(izer)?s?$", re.IGNORECASE)
 _MAX_BETWEEN = 32  # statements from a binding to its first use that PG002's fix reads
 _PURE_WRAPPERS = frozenset({"chain", "iter", "zip", "enumerate", "islice", "reversed"})
 # calls that cannot change a model: reading builtins, and what PG002 counts as consumers
@@ -390,6 +400,7 @@ class Interpreter:
         self.loop_exit_base: list[int] = []  # exit_stack length when each loop was entered
         self.free_roots: dict[str, Root] = {}  # parameters, globals: one binding per scope
         self.current_stmt: cst.CSTNode | None = None
+        self.opt_index: dict = {}  # overlap key -> optimizers built (see peer_optimizers)
         self.block_pos: list = []  # [statements, index] of each open block (PG002's fix)
         self.param_vars: dict[str, int] = {}  # loop variable -> env version: a Parameter
 
@@ -541,15 +552,10 @@ class Interpreter:
             return (None, root.name, ())
         return None
 
-    def mark_used(self, v: Any, depth: int = 0, step: bool = False) -> None:
-        """``v`` is stepped (``step``: ``v.step()`` itself), or handed to code that may step
-        it (PG003's evidence)."""
+    def mark_used(self, v: Any, depth: int = 0) -> None:
+        """``v`` is stepped, or handed to code that may step it (PG003's evidence)."""
         if isinstance(v, OptimizerValue):
-            v.used = True
-            if step and v.last_step is not None:
-                v.last_step = new_id()
-            elif not step:
-                v.last_step = None
+            v.used_at = new_id()
         elif depth > 3:
             return
         elif isinstance(v, ListObj):
@@ -571,13 +577,17 @@ class Interpreter:
     # ---------------------------------------------------------- statements
     def run_block(self, stmts: Iterable) -> None:
         stmts = list(stmts)
+        # exit_after[i]: an exit statement follows statement i (one backward pass, linear)
+        exit_after = [False] * len(stmts)
+        for i in range(len(stmts) - 2, -1, -1):
+            exit_after[i] = exit_after[i + 1] or _is_exit(stmts[i + 1])
         self.exit_stack.append(False)
         self.block_pos.append([stmts, 0])
         try:
             for i, stmt in enumerate(stmts):
                 if self.state.dead:
                     break
-                self.exit_stack[-1] = any(_is_exit(s) for s in stmts[i + 1:])
+                self.exit_stack[-1] = exit_after[i]
                 self.block_pos[-1][1] = i
                 self.stmt(stmt)
         finally:
@@ -586,6 +596,9 @@ class Interpreter:
 
     def stmt(self, node) -> None:
         self.current_stmt = node
+        if self.facts.deadline is not None and time.monotonic() > self.facts.deadline:
+            raise TooComplex("file is too complex to analyse (its analysis ran past the "
+                             "time budget per file): exclude it")
         if isinstance(node, cst.SimpleStatementLine):
             for small in node.body:
                 if self.state.dead:
@@ -899,14 +912,28 @@ class Interpreter:
         return PathValue(self.free_root(node.value), (), node)
 
     def ev_Attribute(self, node: cst.Attribute):
+        # iterative over `a.b.c.d...`: evaluate the innermost non-plain link, then walk out
+        chain = [node]
+        while (isinstance(chain[-1].value, cst.Attribute) and not self.ctx.is_imported(chain[-1])
+               and chain[-1].attr.value not in _PARAM_METHODS):
+            chain.append(chain[-1].value)
+        base = self._attribute(chain[-1], None)
+        for link in reversed(chain[:-1]):
+            base = self._attribute(link, base)
+        return base
+
+    def _attribute(self, node: cst.Attribute, base: Any) -> Any:
+        """One link of an attribute chain; ``base``: its value's value, None to evaluate it."""
         if self.ctx.is_imported(node):
             cls = self.ctx.optimizer_class(node)
             return ClassRef(cls) if cls is not None else UNKNOWN
         if node.attr.value in _PARAM_METHODS:
-            self.eval(node.value)
+            if base is None:
+                self.eval(node.value)
             return MethodRef(node, node.attr.value not in self.ctx.stored_attrs
                              and self.is_module(node.value))
-        base = self.eval(node.value)
+        if base is None:
+            base = self.eval(node.value)
         if isinstance(base, PathValue):
             return PathValue(base.root, base.path + (node.attr.value,), node)
         return UNKNOWN
@@ -947,8 +974,16 @@ class Interpreter:
         return a if a is b else UNKNOWN
 
     def ev_BinaryOperation(self, node: cst.BinaryOperation):
-        a = self.eval(node.left)
-        b = self.eval(node.right)
+        # iterative over the left spine: `a + b + c + ...` is as long as the user writes it
+        spine = [node]
+        while isinstance(spine[-1].left, cst.BinaryOperation):
+            spine.append(spine[-1].left)
+        a = self.eval(spine[-1].left)
+        for op in reversed(spine):
+            a = self._binary(op, a, self.eval(op.right))
+        return a
+
+    def _binary(self, node: cst.BinaryOperation, a: Any, b: Any) -> Any:
         if isinstance(node.operator, cst.Add) and isinstance(a, (Materialized, ListObj)) \
                 and isinstance(b, (Materialized, ListObj)):
             if isinstance(a, ListObj) and isinstance(b, ListObj):
@@ -1140,10 +1175,10 @@ class Interpreter:
                     and (self.self_class, func.attr.value) in self.ctx.methods):
                 fn = self.ctx.methods[(self.self_class, func.attr.value)]
                 return self.helper_call(node, fn, self.eval(func.value))
-            if func.attr.value == "step":
-                self.mark_used(self.eval(func.value), step=True)
+            if func.attr.value == "step":  # opt.step(), scaler.step(opt)
+                self.mark_used(self.eval(func.value))
                 for a in node.args:
-                    self.eval(a.value)
+                    self.mark_used(self.eval(a.value))
                 return UNKNOWN
         callee = self.eval(func)
         q = self.ctx.qualname(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
@@ -1293,7 +1328,9 @@ class Interpreter:
         if isinstance(base, GroupDict):
             if attr in ("update", "setdefault"):
                 base.open = True
-            if attr in ("get", "pop", "setdefault") and args and isinstance(args[0], Const):
+            # group keys are strings: any other key (a list, a dict: unhashable) is unknown
+            if attr in ("get", "pop", "setdefault") and args and isinstance(args[0], Const) \
+                    and isinstance(args[0].value, str):
                 e = base.keys.get(args[0].value)
                 if attr == "pop" and e is not None:
                     del base.keys[args[0].value]
@@ -1404,7 +1441,7 @@ class Interpreter:
             elif a.keyword is not None:
                 kwargs[a.keyword.value] = (v, a.value)
         if any(self.holds_optimizer(v) for v in values) or any(
-                "optim" in k.lower() and not isinstance(v, (ClassRef, Const))
+                _OPTIMIZER_KEYWORD.search(k) and not isinstance(v, (ClassRef, Const))
                 for k, (v, _) in kwargs.items()):
             # built from another optimizer (Lookahead(opt), FP16_Optimizer(optimizer=opt),
             # inner_optimizer=[a, b], base_optimizer=<an argument>): a wrapper that steps
@@ -1412,15 +1449,47 @@ class Interpreter:
             for v in values:
                 self.mark_used(v)
             return UNKNOWN
-        opt = OptimizerValue(node, cls, [], True, kwargs=kwargs, in_loop=self.loop_depth > 0)
+        opt = OptimizerValue(node, cls, [], True, kwargs=kwargs)
         if params_arg is None:
             opt.groups_known = False
             return opt
         self.attach_params(opt, value, params_arg)
         if self.report:
-            self.facts.peers[opt.id] = self.alive_optimizers()
+            self.facts.peers[opt.id] = self.peer_optimizers(opt)
             self.facts.optimizers.append(opt)
         return opt
+
+    def peer_optimizers(self, opt: OptimizerValue) -> list:
+        """The optimizers alive now that may share a parameter with ``opt`` (PG003).
+
+        Linear in the file: optimizers are indexed by what their atoms could overlap
+        (the same list, or the same root and first path segment; see overlap.py), so the
+        optimizers alive are looked up only when one could overlap.
+        """
+        index = self.opt_index
+        query, keys = set(), set()
+        for g in opt.groups:
+            for a in g.params.atoms or ():
+                if a.list_id is not None:
+                    query.add(("list", a.list_id))
+                    keys.add(("list", a.list_id))
+                    continue
+                if a.root is None:
+                    continue
+                seg = a.path[0] if a.path else ()
+                keys.update(((a.root, seg), (a.root, "*")))
+                if seg == ():
+                    query.add((a.root, "*"))
+                else:
+                    query.add((a.root, ()))
+                    if seg is not WILDCARD:
+                        query.add((a.root, seg))
+        cands = {o.id: o for k in query for o in index.get(k, ())}
+        for k in keys:
+            index.setdefault(k, []).append(opt)
+        if not cands:
+            return []
+        return [o for o in self.alive_optimizers() if o.id in cands]
 
     def attach_params(self, opt: OptimizerValue, value: Any, node) -> None:
         if isinstance(value, MethodRef):
@@ -1556,9 +1625,11 @@ class _DeepCopy:
 _SOME_OPTIMIZER = OptClass("optimizer", "third", None)
 
 
-def analyze(ctx: FileContext) -> Facts:
-    """Interpret every scope of the file once and return the facts found."""
-    facts = Facts()
+def analyze(ctx: FileContext, deadline: float | None = None) -> Facts:
+    """Interpret every scope of the file once and return the facts found.
+
+    ``deadline``: a ``time.monotonic()`` value; past it, TooComplex is raised."""
+    facts = Facts(deadline=deadline)
     module_interp = Interpreter(ctx, facts)
     module_interp.run_block(ctx.module.body)
 

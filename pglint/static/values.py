@@ -244,13 +244,9 @@ class OptimizerValue:
     id: int = field(default_factory=new_id)
     replaced: bool = False  # a later assignment rebuilt it under the same name
     # PG003's evidence that it updates its parameters: ``.step()``ed, or handed to code
-    # that may step it (a call, a return); ``handles``: where it is stored for other
-    # scopes to use (``(class, 'self', ('opt',))``, ``(None, 'opt', ())`` for a global)
-    used: bool = False
+    # that may step it (a call, a return); ``used_at``: when last (a new_id() stamp, so
+    # comparable with other values' ids; 0: never); ``handles``: where it is stored for
+    # other scopes to use (``(class, 'self', ('opt',))``, ``(None, 'opt', ())`` for a global)
+    used_at: int = 0
     handles: set = field(default_factory=set)
-    # when every piece of that evidence is a direct ``opt.step()``: the interpretation stamp
-    # (``new_id()``) of the last one; None once it is handed on (a call, a return, a
-    # container), after which code pglint does not see may step it at any later time
-    last_step: int | None = -1
-    in_loop: bool = False  # built inside a loop of its scope: it may be built again later
 

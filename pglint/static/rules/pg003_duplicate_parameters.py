@@ -25,20 +25,13 @@ def _index(g, fallback: int) -> int:
     return g.index if g.index is not None else fallback
 
 
-def _updates(opt, facts) -> bool:
-    """Evidence that ``opt`` updates its parameters: it is stepped, or handed to code that
-    may step it (a training loop, a framework, a return), here or through ``self.opt`` / a
-    global in another scope.  An optimizer built and never used updates nothing."""
-    return opt.used or any(h in facts.used_handles for h in opt.handles)
-
-
-def _done_before(peer, opt, facts) -> bool:
-    """``peer`` took its last step before ``opt`` was built: its only evidence is direct
-    ``peer.step()`` calls, all interpreted before ``opt``'s construction, which no loop of
-    its scope repeats; no other scope steps ``peer``.  The two are used one after the other
-    (a test comparing two settings), never in the same step."""
-    return (peer.last_step is not None and peer.last_step < opt.id and not opt.in_loop
-            and not any(h in facts.used_handles for h in peer.handles))
+def _updates(opt, facts, after: int = 0) -> bool:
+    """Evidence that ``opt`` updates its parameters after the value stamped ``after`` was
+    made: it is stepped, or handed to code that may step it (a training loop, a framework,
+    a return), here, or at any time through ``self.opt`` / a global in another scope.  An
+    optimizer built and never used updates nothing; one used only before a second
+    optimizer was built never updates the same step as that one."""
+    return opt.used_at > after or any(h in facts.used_handles for h in opt.handles)
 
 
 def check(facts, rc: RuleContext):
@@ -68,7 +61,7 @@ def check(facts, rc: RuleContext):
         if not _updates(opt, facts):
             continue
         for peer in facts.peers.get(opt.id, ()):
-            if not _updates(peer, facts) or _done_before(peer, opt, facts):
+            if not _updates(peer, facts, after=opt.id):
                 continue
             hit = None
             for gi in peer.groups:
