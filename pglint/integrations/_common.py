@@ -15,13 +15,15 @@ class AuditHook:
     warning (decay on a bias, an unknown key) is worth a log line, not a stopped run.
     """
 
-    def __init__(self, *, fail_on: str = "error", **options: Any) -> None:
-        from pglint.runtime.report import FAIL_LEVELS
+    def __init__(self, *, fail_on: str = "error", select: Any = None, ignore: Any = None,
+                 extra_keys: Any = (), no_decay: bool = True) -> None:
+        from pglint.runtime import args
 
-        if fail_on not in FAIL_LEVELS:
-            raise ValueError(f"fail_on must be one of {', '.join(FAIL_LEVELS)}, got {fail_on!r}")
-        self.fail_on = fail_on
-        self.options = options
+        # checked here, at construction, not when training starts
+        self.fail_on = args.fail_on(fail_on)
+        args.options(select=select, ignore=ignore, extra_keys=extra_keys, no_decay=no_decay)
+        self.options = {"select": select, "ignore": ignore, "extra_keys": extra_keys,
+                        "no_decay": no_decay}
         self.report = None
 
     def _audit(self, model: Any, optimizers: Any, *, main_process: bool = True) -> Any:

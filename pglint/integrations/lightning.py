@@ -23,7 +23,10 @@ __all__ = ["PglintAudit"]  # and PglintCallback, built on first access
 class PglintAudit(AuditHook):
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
         main = bool(getattr(trainer, "is_global_zero", True))
-        self._audit(pl_module, list(trainer.optimizers), main_process=main)
+        optimizers = list(trainer.optimizers or [])
+        if not optimizers:  # configure_optimizers returned None: nothing to audit
+            return
+        self._audit(pl_module, optimizers, main_process=main)
 
 
 def _callback_base() -> type:
