@@ -163,15 +163,18 @@ def apply_edits(text: str, findings: list[Finding], unsafe: bool) -> tuple[str, 
     fixes = [f.fix for f in findings if f.fix is not None and (f.fix.safe or unsafe)]
     fixes.sort(key=lambda fx: min(e.start for e in fx.edits))
     taken: list = []
+    chosen: set = set()
     applied = 0
     for fx in fixes:
+        if set(fx.edits) <= chosen:
+            applied += 1  # the same edits as a fix already taken (two findings, one cause)
+            continue
         if any(not (e.end <= s or e.start >= t) for e in fx.edits for s, t in taken):
             continue  # overlaps a fix already taken; the next pass picks it up
         taken.extend((e.start, e.end) for e in fx.edits)
+        chosen.update(fx.edits)
         applied += 1
-    edits = sorted((e for fx in fixes for e in fx.edits
-                    if (e.start, e.end) in {(s, t) for s, t in taken}),
-                   key=lambda e: e.start, reverse=True)
+    edits = sorted(chosen, key=lambda e: e.start, reverse=True)
     for e in edits:
         text = text[: e.start] + e.text + text[e.end:]
     return text, applied

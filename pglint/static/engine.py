@@ -31,6 +31,7 @@ MAX_BYTES = 5_000_000
 PREFILTER = re.compile(rb"optim|Optim|Adam|SGD|Lion|Lamb|param|require_grad|clip_grad")
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 PARALLEL_MIN_FILES = 24
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -138,12 +139,10 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options) -> Fi
         return positions[node]
 
     def offsets(node):
-        if not line_starts:
-            acc = 0
-            for ln in text.splitlines(keepends=True):
-                line_starts.append(acc)
-                acc += len(ln)
-            line_starts.append(acc)
+        if not line_starts:  # lines as Python counts them (str.splitlines splits on more)
+            line_starts.append(0)
+            line_starts.extend(m.end() for m in _LINE_END.finditer(text))
+            line_starts.append(len(text))
         r = pos(node)
         return (line_starts[r.start.line - 1] + r.start.column,
                 line_starts[r.end.line - 1] + r.end.column)
