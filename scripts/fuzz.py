@@ -79,6 +79,27 @@ class Worker:
         self.proc.join(5)
 
 
+def _minimize(path: Path) -> int:
+    source = path.read_bytes().decode("utf-8")
+    with tempfile.TemporaryDirectory() as d:
+        work = Path(d)
+
+        def first(text: str) -> str | None:
+            for unsafe in (False, True):
+                got = fuzzing.problems(text, work, unsafe=unsafe)
+                if got:
+                    return got[0].split(":")[0]
+            return None
+
+        what = first(source)
+        if what is None:
+            print(f"{path}: no problem found", file=sys.stderr)
+            return 1
+        small = fuzzing.minimize(source, lambda t: first(t) == what)
+    sys.stdout.write(small)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=30.0)
@@ -86,7 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=30.0, help="seconds per program")
     ap.add_argument("--out", type=Path, default=Path("fuzz-failures"))
+    ap.add_argument("--minimize", type=Path, metavar="FILE",
+                    help="print FILE reduced to the lines its first problem needs, and stop")
     args = ap.parse_args(argv)
+    if args.minimize:
+        return _minimize(args.minimize)
     first = args.seed if args.seed is not None else int(time.time())
     ctx = mp.get_context("spawn")
     workers = [Worker(ctx) for _ in range(max(1, args.jobs))]

@@ -471,3 +471,20 @@ def problems(source: str, workdir: Path, *, unsafe: bool = False) -> list[str]:
     if again != fixed:
         out.append("a second --fix changed the file again")
     return out
+
+
+def minimize(source: str, still_fails) -> str:
+    """Drop lines (then blocks of lines) while ``still_fails(text)`` holds and it compiles."""
+    lines = source.splitlines(keepends=True)
+    size = max(1, len(lines) // 2)
+    while size >= 1:
+        i = 0
+        while i < len(lines):
+            cand = lines[:i] + lines[i + size:]
+            text = "".join(cand)
+            if cand and compiles(text) and still_fails(text):
+                lines = cand
+            else:
+                i += size
+        size //= 2
+    return "".join(lines)

@@ -167,13 +167,21 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options) -> Fi
             f = Finding(
                 code=rep.code, message=rep.message, severity=rep.severity, help=rep.help,
                 filename=path, line=r.start.line, column=r.start.column + 1,
-                end_line=r.end.line, end_column=r.end.column + 1, fix=rep.fix,
+                end_line=r.end.line, end_column=r.end.column + 1,
+                fix=None if _does_nothing(rep.fix, text) else rep.fix,
             )
             if rep.unless_read is not None:
                 result.pending.append(Pending(f, *rep.unless_read))
             else:
                 result.findings.append(f)
     return result
+
+
+def _does_nothing(fix, text: str) -> bool:
+    """A fix whose every edit writes back what is there (a rename that found no spelling
+    of the key to rename, e.g. an escaped 'params\\x0c') would report itself applied and
+    leave the finding: it is not offered."""
+    return fix is not None and all(text[e.start:e.end] == e.text for e in fix.edits)
 
 
 def _noqa_lines(text: str) -> dict:
