@@ -35,8 +35,15 @@ def kind(problem: str) -> str:
     return "crash" if problem.startswith(CRASH_MARKS) else "fix failure"
 
 
+FIXTURES = sorted((ROOT / "fixtures").rglob("*.py"))
+
+
 def _program(seed: int) -> str:
-    return fuzzing.program(random.Random(seed))
+    """Three of four programs from the grammar, one a mutated fixture file."""
+    rng = random.Random(seed)
+    if seed % 4 == 3 and FIXTURES:
+        return fuzzing.mutant(rng, rng.choice(FIXTURES).read_text(encoding="utf-8"))
+    return fuzzing.program(rng)
 
 
 def _worker(tasks, results) -> None:
@@ -48,7 +55,7 @@ def _worker(tasks, results) -> None:
                 return
             source = _program(seed)
             found = []
-            if not fuzzing.compiles(source):
+            if not fuzzing.compiles(source) and seed % 4 != 3:  # mutants may not compile
                 results.put((seed, ["generator wrote invalid Python"]))
                 continue
             for unsafe in (False, True):

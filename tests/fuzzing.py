@@ -321,6 +321,36 @@ def render(g: Gen, body: list[tuple[int, str]]) -> str:
     return text if g.chance(0.1) else text + newline
 
 
+def mutant(rng, source: str) -> str:
+    """``source`` (a real file) with a few line-level mutations; it may no longer compile."""
+    g = Gen(rng)
+    lines = source.splitlines(keepends=True) or ["\n"]
+    for _ in range(rng.randint(1, 4)):
+        i = rng.randint(0, len(lines) - 1)
+        op = rng.randint(0, 7)
+        if op == 0:
+            lines.insert(i, lines[i])  # duplicate a line
+        elif op == 1 and len(lines) > 1:
+            del lines[i]
+        elif op == 2 and i + 1 < len(lines):
+            lines[i], lines[i + 1] = lines[i + 1], lines[i]
+        elif op == 3:  # an odd character in or after a comment
+            body = lines[i].rstrip("\r\n")
+            lines[i] = body + ("  # " if "#" not in body else "") + g.pick(SAFE_IN_COMMENT) \
+                + lines[i][len(body):]
+        elif op == 4:
+            lines[i] = "\x0c" + lines[i]
+        elif op == 5:  # a fragment of the grammar, at this line's indentation
+            indent = lines[i][: len(lines[i]) - len(lines[i].lstrip(" \t"))]
+            lines.insert(i, "".join(indent + "    " * d + t + "\n" for d, t in g.statement()))
+        elif op == 6:
+            lines[i] = lines[i].replace("requires_grad", g.pick(["require_grad",
+                                                                  "requires_grads"]))
+        else:
+            lines[i] = lines[i].replace("\n", "\r\n")
+    return "".join(lines)
+
+
 # -- the properties ------------------------------------------------------------------------
 def compiles(text: str) -> bool:
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import fuzzing
@@ -22,12 +22,27 @@ import fuzzing
 REGRESSIONS = Path(__file__).parent / "data" / "fuzz_regressions"
 
 
+# no shrinking: a failing program is printed whole; `scripts/fuzz.py --minimize FILE`
+# reduces it far faster than shrinking the random draws behind it
 @settings(max_examples=60, deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))
+          phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
 @given(rng=st.randoms(use_true_random=False), unsafe=st.booleans())
 def test_generated_programs_keep_every_property(rng, unsafe):
     source = fuzzing.program(rng)
     assert fuzzing.compiles(source), "the grammar wrote invalid Python:\n" + source
+    with tempfile.TemporaryDirectory() as d:
+        assert fuzzing.problems(source, Path(d), unsafe=unsafe) == [], source
+
+
+FIXTURES = sorted((Path(__file__).parents[1] / "fixtures").rglob("*.py"))
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+@given(rng=st.randoms(use_true_random=False), which=st.integers(0, len(FIXTURES) - 1),
+       unsafe=st.booleans())
+def test_mutated_fixtures_keep_every_property(rng, which, unsafe):
+    source = fuzzing.mutant(rng, FIXTURES[which].read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory() as d:
         assert fuzzing.problems(source, Path(d), unsafe=unsafe) == [], source
 

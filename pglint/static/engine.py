@@ -131,6 +131,7 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options) -> Fi
     facts = analyze(ctx)
     positions = None
     line_starts: list[int] = []
+    to_text: list = []  # [None] or [map]: where each character of module.code is in text
 
     def pos(node):
         nonlocal positions
@@ -139,13 +140,21 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options) -> Fi
         return positions[node]
 
     def offsets(node):
-        if not line_starts:  # lines as Python counts them (str.splitlines splits on more)
-            line_starts.append(0)
-            line_starts.extend(m.end() for m in _LINE_END.finditer(text))
-            line_starts.append(len(text))
+        # positions are in libcst's regenerated code, which is the text itself except that
+        # libcst drops a form feed that starts a statement line
+        if not line_starts:
+            code = module.code
+            to_text.append(None if code == text else _code_to_text(code, text))
+            line_starts.append(0)  # lines as Python counts them (not str.splitlines)
+            line_starts.extend(m.end() for m in _LINE_END.finditer(code))
+            line_starts.append(len(code))
         r = pos(node)
-        return (line_starts[r.start.line - 1] + r.start.column,
-                line_starts[r.end.line - 1] + r.end.column)
+        start = line_starts[r.start.line - 1] + r.start.column
+        end = line_starts[r.end.line - 1] + r.end.column
+        if to_text[0] is not None:
+            m = to_text[0]
+            return (m[start], m[end - 1] + 1 if end > start else m[start])
+        return start, end
 
     def edit(node, new_text: str) -> Edit:
         start, end = offsets(node)
@@ -177,18 +186,37 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options) -> Fi
     return result
 
 
+def _code_to_text(code: str, text: str) -> list[int]:
+    """For each offset in ``code`` (``text`` with some characters dropped), its offset in
+    ``text``; one extra entry for the end.  Offsets that cannot be placed are -1."""
+    out = []
+    i, n = 0, len(text)
+    for ch in code:
+        while i < n and text[i] != ch:
+            i += 1
+        if i == n:  # not a subsequence: place nothing (the fixes are then not offered)
+            return [-1] * (len(code) + 1)
+        out.append(i)
+        i += 1
+    out.append(n)
+    return out
+
+
 def _does_nothing(fix, text: str) -> bool:
     """A fix whose every edit writes back what is there (a rename that found no spelling
     of the key to rename, e.g. an escaped 'params\\x0c') would report itself applied and
-    leave the finding: it is not offered."""
-    return fix is not None and all(text[e.start:e.end] == e.text for e in fix.edits)
+    leave the finding, and one whose edits could not be placed would write anywhere:
+    neither is offered."""
+    return fix is not None and (
+        all(text[e.start:e.end] == e.text for e in fix.edits)
+        or any(not 0 <= e.start <= e.end <= len(text) for e in fix.edits))
 
 
 def _noqa_lines(text: str) -> dict:
     out: dict = {}
     if "noqa" not in text.lower():
         return out
-    for i, line in enumerate(text.splitlines(), 1):
+    for i, line in enumerate(_LINE_END.split(text), 1):  # Python's lines, not splitlines'
         if "#" not in line:
             continue
         m = _NOQA.search(line)
