@@ -29,7 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--select", type=_codes_arg, help="codes or prefixes to report (PG00,PG101)")
     c.add_argument("--ignore", type=_codes_arg, help="codes or prefixes not to report")
     c.add_argument("--extend-select", type=_codes_arg, default=[], help=argparse.SUPPRESS)
-    c.add_argument("--output-format", choices=("text", "concise", "json", "github", "sarif"),
+    c.add_argument("--output-format", choices=("text", "concise", "grouped", "json",
+                                               "json-lines", "junit", "github", "gitlab",
+                                               "sarif"),
                    default="text")
     c.add_argument("--fix", action="store_true", help="apply safe fixes in place")
     c.add_argument("--diff", action="store_true", help="print fixes as a diff, write nothing")
@@ -114,7 +116,8 @@ def _check(args) -> int:
     elif args.statistics:
         sys.stdout.write(report.statistics(findings))
     else:
-        sys.stdout.write(report.render(findings, args.output_format))
+        sys.stdout.write(report.render(findings, args.output_format,
+                                       files=[r.path for r in run.results]))
     if not args.quiet:
         _summary(run, findings, missing, time.perf_counter() - started, args)
     if missing or run.errors:

@@ -26,9 +26,17 @@ class Code:
     fix: Literal["none", "safe", "unsafe"] = "none"
 
 
+# A file that could not be read or parsed is reported under this code in every output
+# format (besides the stderr line and exit 2).  It is not a rule: --select, --ignore,
+# per-file-ignores and noqa comments never drop it (exclude the file instead).
+UNREADABLE = "PG000"
+
 CODES: dict[str, Code] = {
     c.code: c
     for c in (
+        Code(UNREADABLE, "unreadable-file", "error", "static",
+             "a file pglint could not read or parse (syntax error, binary, undecodable, too "
+             "large): it was not checked"),
         Code("PG001", "group-missing-params", "error", "static",
              "a parameter group dict without a 'params' key", fix="unsafe"),
         Code("PG002", "one-shot-iterable-reused", "error", "static",

@@ -9,6 +9,8 @@ from pathlib import Path
 from pglint import codes
 
 DOCS_DIR = Path(__file__).with_name("rule_docs")
+# the generated docs/rules.md as users browse it; anchor(code) names a rule's heading there
+RULES_URL = "https://github.com/pglint/pglint/blob/main/docs/rules.md"
 SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety", "Options")
 _FENCE = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
@@ -37,6 +39,16 @@ def example(code: str, section: str) -> str:
     return m.group(1)
 
 
+def anchor(code: str) -> str:
+    """The anchor of a code's heading ``# PG002 one-shot-iterable-reused`` in docs/rules.md
+    (GitHub's slug: lowercase, spaces to hyphens)."""
+    return f"{code.lower()}-{codes.get(code).name}"
+
+
+def url(code: str) -> str:
+    return f"{RULES_URL}#{anchor(code)}"
+
+
 def render_all() -> str:
     head = ["# pglint rules", "",
             "Generated from `pglint/rule_docs/` by `python scripts/gen_docs.py`; "
@@ -44,7 +56,7 @@ def render_all() -> str:
             "| code | name | severity | where | fix | summary |",
             "|---|---|---|---|---|---|"]
     for c in codes.CODES.values():
-        head.append(f"| [{c.code}](#{c.code.lower()}-{c.name}) | {c.name} | {c.severity} | "
+        head.append(f"| [{c.code}](#{anchor(c.code)}) | {c.name} | {c.severity} | "
                     f"{c.scope} | {c.fix} | {c.summary} |")
     body = [text(c).rstrip() + "\n" for c in codes.CODES]
     return "\n".join(head) + "\n\n" + "\n".join(body)

@@ -1,4 +1,5 @@
-"""Which files a check reads: the given files, and the .py files under given directories.
+"""Which files a check reads: the given files, and the .py and .ipynb files under given
+directories.
 
 Directories skip version-control folders, virtualenvs, caches and build output, the
 project's ``exclude`` patterns, and whatever ``.gitignore`` ignores (asked of git
@@ -52,7 +53,7 @@ def _git_files(directory: Path) -> list[Path] | None:
         return None
     files = []
     for raw in out.split(b"\0"):
-        if raw.endswith(b".py"):
+        if raw.endswith((b".py", b".ipynb")):
             p = directory / os.fsdecode(raw)
             if p.is_file():
                 files.append(p)
@@ -64,7 +65,7 @@ def _walk(directory: Path) -> list[Path]:
     for dirpath, dirnames, filenames in os.walk(directory):
         d = Path(dirpath)
         dirnames[:] = sorted(n for n in dirnames if not _skip_dir(d, n))
-        files.extend(d / f for f in sorted(filenames) if f.endswith(".py"))
+        files.extend(d / f for f in sorted(filenames) if f.endswith((".py", ".ipynb")))
     return files
 
 

@@ -10,11 +10,21 @@ from pglint import codes
 
 @dataclass(frozen=True)
 class Edit:
-    """Replace source[start:end] (character offsets into the file's text) with ``text``."""
+    """Replace source[start:end] (character offsets into the file's text) with ``text``.
+
+    The 1-based line and column of start and end come along for output formats; in a
+    notebook, offsets, lines and columns are within code cell ``cell`` (1-based index in
+    the notebook's cells) and its source text.
+    """
 
     start: int
     end: int
     text: str
+    line: int | None = None
+    column: int | None = None
+    end_line: int | None = None
+    end_column: int | None = None
+    cell: int | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,9 @@ class Finding:
     # runtime findings: the parameter name(s) or group involved
     subject: tuple[str, ...] = ()
     fix: Fix | None = field(default=None, compare=False)
+    # notebooks: the 1-based index of the cell in the notebook's cells; line and column
+    # are then within that cell
+    cell: int | None = None
 
     def __post_init__(self) -> None:
         if not self.severity:
@@ -65,4 +78,5 @@ class Finding:
         return d
 
     def sort_key(self) -> tuple:
-        return (self.filename or "", self.line or 0, self.column or 0, self.code, self.message)
+        return (self.filename or "", self.cell or 0, self.line or 0, self.column or 0,
+                self.code, self.message)

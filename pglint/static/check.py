@@ -6,6 +6,7 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pglint import codes, notebook
 from pglint import config as config_mod
 from pglint.files import python_files
 from pglint.finding import Finding
@@ -22,12 +23,23 @@ class CheckRun:
 
     @property
     def findings(self) -> list[Finding]:
+        """Every finding, and a PG000 entry for each file that could not be checked."""
         out = [f for r in self.results for f in r.findings]
+        out += [unreadable(r) for r in self.results if r.error]
         return sorted(out, key=Finding.sort_key)
 
     @property
     def errors(self) -> list:
         return [r for r in self.results if r.error]
+
+
+def unreadable(result: engine.FileResult) -> Finding:
+    """The finding-like entry for a file that could not be read or parsed: at the syntax
+    error's position, else at 1:1 (as ruff places its io errors)."""
+    line, column = result.error_at or (1, 1)
+    return Finding(codes.UNREADABLE, result.error, help="the file was not checked: fix it, "
+                   "or exclude it", filename=result.path, line=line, column=column,
+                   end_line=line, end_column=column)
 
 
 def discover(paths: list[str], cfg: config_mod.Config) -> tuple[list[Path], list[str]]:
@@ -72,7 +84,7 @@ class ProjectKeys:
             got = keyreads.KeyReads()
             for f in python_files(root, root, self.cfg_for(root).exclude):
                 try:
-                    text = f.read_bytes().decode("utf-8", "replace")
+                    text = notebook.python_text(f, f.read_bytes())
                 except OSError:
                     continue
                 got.update(keyreads.scan(text, _display(f)))
@@ -85,7 +97,7 @@ class ProjectKeys:
         got = self._scanned.get(filename)
         if got is None:
             try:
-                text = Path(filename).read_bytes().decode("utf-8", "replace")
+                text = notebook.python_text(Path(filename), Path(filename).read_bytes())
             except OSError:
                 text = ""
             got = self._scanned[filename] = keyreads.scan(text, filename)
@@ -186,6 +198,9 @@ def _fix(run_: CheckRun, by_opts: dict, keys: ProjectKeys, unsafe: bool, write: 
     for i, r in enumerate(run_.results):
         if r.error or not any(f.fix for f in r.findings):
             continue
+        if notebook.is_notebook(r.path):
+            _fix_notebook(run_, i, opts_of[r.path], keys, unsafe, write, collect_diff)
+            continue
         path = Path(r.path)
         original = path.read_bytes()
         try:
@@ -216,6 +231,30 @@ def _fix(run_: CheckRun, by_opts: dict, keys: ProjectKeys, unsafe: bool, write: 
             encoding = _encoding_of(original)
             path.write_bytes(current.encode(encoding))
             run_.results[i] = result
+
+
+def _fix_notebook(run_: CheckRun, i: int, opts, keys: ProjectKeys, unsafe: bool, write: bool,
+                  collect_diff: bool) -> None:
+    r = run_.results[i]
+    new_text, total, old, new = notebook.fix(r.path, opts, keys.is_read, unsafe, MAX_FIX_PASSES,
+                                             {f.code for f in r.findings})
+    if not total:
+        return
+    run_.fixed += total
+    if collect_diff:
+        for cell in sorted(c for c in new if new[c] != old[c]):
+            run_.diffs.append("".join(difflib.unified_diff(
+                _lines(old[cell]), _lines(new[cell]),
+                fromfile=f"a/{r.path}:cell {cell}", tofile=f"b/{r.path}:cell {cell}")))
+    if write:
+        Path(r.path).write_text(new_text, encoding="utf-8", newline="")
+        run_.results[i] = engine.check_file(r.path, opts)
+        engine.resolve_pending([run_.results[i]], keys.is_read)
+
+
+def _lines(source: str) -> list[str]:
+    """A cell's lines for a diff (nbformat drops the last line's newline)."""
+    return (source if source.endswith("\n") or not source else source + "\n").splitlines(True)
 
 
 def _encoding_of(data: bytes) -> str:

@@ -49,6 +49,7 @@ class FileResult:
     findings: list = field(default_factory=list)
     pending: list = field(default_factory=list)
     error: str | None = None
+    error_at: tuple[int, int] | None = None  # (line, column) of a syntax error
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,10 @@ def decode(data: bytes) -> str:
 def check_file(path: str, options: Options) -> FileResult:
     try:
         size = os.path.getsize(path)
-        if size > MAX_BYTES:
+        limit = MAX_BYTES * 10 if path.endswith(".ipynb") else MAX_BYTES  # outputs, images
+        if size > limit:
             return FileResult(path, error=f"file is too large to check ({size:,} bytes; "
-                                          f"the limit is {MAX_BYTES:,}): exclude it")
+                                          f"the limit is {limit:,}): exclude it")
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
@@ -87,6 +89,10 @@ def check_file(path: str, options: Options) -> FileResult:
 
 
 def check_bytes(data: bytes, path: str, options: Options) -> FileResult:
+    if path.endswith(".ipynb"):
+        from pglint import notebook
+
+        return notebook.check_bytes(data, path, options)
     if not PREFILTER.search(data):
         return FileResult(path)  # the pre-filter: nothing here can build an optimizer
     try:
@@ -96,17 +102,20 @@ def check_bytes(data: bytes, path: str, options: Options) -> FileResult:
     return check_source(text, path, options)
 
 
-def check_source(text: str, path: str, options: Options) -> FileResult:
+def check_source(text: str, path: str, options: Options, line_label=None) -> FileResult:
+    """``line_label(line)``, when given, is what rule messages print for a line (a
+    notebook's "3 in cell 2")."""
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as e:
-        return FileResult(path, error=_syntax_error(text, path, e))
+        message, at = _syntax_error(text, path, e)
+        return FileResult(path, error=message, error_at=at)
     except (RecursionError, MemoryError):
         return FileResult(path, error="file is too deeply nested to parse")
     except Exception as e:  # libcst raises a few other errors on odd input
         return FileResult(path, error=f"cannot parse file: {e}")
     try:
-        return _run_rules(module, text, path, options)
+        return _run_rules(module, text, path, options, line_label)
     except RecursionError:
         return FileResult(path, error="file is too deeply nested to analyse")
     except Exception as e:  # never let one file take the run down
@@ -114,18 +123,22 @@ def check_source(text: str, path: str, options: Options) -> FileResult:
                                       f"{e}); please report this with the file")
 
 
-def _syntax_error(text: str, path: str, e: cst.ParserSyntaxError) -> str:
+def _syntax_error(text: str, path: str, e: cst.ParserSyntaxError) -> tuple[str, tuple[int, int]]:
     """Python's own wording and position for the error (only computed on failure)."""
     try:
         compile(text, path, "exec", flags=0x400, dont_inherit=True)  # PyCF_ONLY_AST
     except SyntaxError as py:
-        return f"syntax error at {py.lineno}:{py.offset or 1}: {py.msg}"
+        if py.lineno:
+            at = (py.lineno, py.offset or 1)
+            return f"syntax error at {at[0]}:{at[1]}: {py.msg}", at
     except (ValueError, RecursionError, MemoryError):
         pass
-    return f"syntax error at {e.raw_line}:{e.raw_column + 1}: {e.message}"
+    at = (e.raw_line, e.raw_column + 1)
+    return f"syntax error at {at[0]}:{at[1]}: {e.message}", at
 
 
-def _run_rules(module: cst.Module, text: str, path: str, options: Options) -> FileResult:
+def _run_rules(module: cst.Module, text: str, path: str, options: Options,
+               line_label=None) -> FileResult:
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     ctx = build_context(module)
     facts = analyze(ctx)
@@ -158,9 +171,12 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options) -> Fi
 
     def edit(node, new_text: str) -> Edit:
         start, end = offsets(node)
-        return Edit(start, end, new_text)
+        r = pos(node)
+        return Edit(start, end, new_text, r.start.line, r.start.column + 1, r.end.line,
+                    r.end.column + 1)
 
-    rc = RuleContext(line=lambda n: pos(n).start.line, code=node_code, edit=edit,
+    label = line_label or (lambda line: line)
+    rc = RuleContext(line=lambda n: label(pos(n).start.line), code=node_code, edit=edit,
                      extra_keys=options.extra_keys)
     result = FileResult(path)
     noqa = None
