@@ -62,3 +62,32 @@ def test_grammar_reaches_every_fixable_rule():
 def test_fuzz_regression(path, unsafe, tmp_path):
     source = path.read_bytes().decode("utf-8")
     assert fuzzing.problems(source, tmp_path, unsafe=unsafe) == []
+
+
+def test_fix_python_refuses_is_not_written(project, run_cli, monkeypatch):
+    """The re-check parses with libcst, which accepts what Python refuses (a repeated
+    keyword argument); a fixed text that no longer compiles is never written."""
+    from pglint.static import check
+
+    src = ("import torch\nmodel = torch.nn.Linear(2, 2)\n"
+           "model.weight.require_grad = False\nf(a=1, b=2)\n")
+    f = project("train.py", src)
+    real = check.apply_edits
+
+    def repeated_keyword(text, findings, unsafe):
+        new, n = real(text, findings, unsafe)
+        return new.replace("f(a=1, b=2)", "f(a=1, a=2)"), n
+
+    monkeypatch.setattr(check, "apply_edits", repeated_keyword)
+    code, out, err = run_cli("check", "--fix", "train.py", cwd=project.root)
+    assert f.read_text() == src and "Fixed" not in err and "PG010" in out
+    monkeypatch.setattr(check, "apply_edits", real)
+    code, out, err = run_cli("check", "--fix", "train.py", cwd=project.root)
+    assert "requires_grad = False" in f.read_text() and "Fixed 1 finding" in err
+
+
+def test_form_feed_and_line_separators_keep_noqa_on_its_line():
+    source = (REGRESSIONS / "form_feed_line_start.py").read_text(encoding="utf-8")
+    found = [(f.code, f.line) for f in fuzzing.check_text(source).findings]
+    assert ("PG010", 8) not in found  # its own noqa, after a line holding U+2028
+    assert ("PG010", 9) in found

@@ -220,6 +220,8 @@ def _fix(run_: CheckRun, by_opts: dict, keys: ProjectKeys, unsafe: bool, write: 
                 result = r
                 break
             engine.resolve_pending([result], keys.is_read)
+        if total and not _python_accepts(current, r.path) and _python_accepts(text, r.path):
+            total = 0  # libcst parses what Python refuses (e.g. a repeated keyword argument)
         if total == 0:
             continue
         run_.fixed += total
@@ -231,6 +233,15 @@ def _fix(run_: CheckRun, by_opts: dict, keys: ProjectKeys, unsafe: bool, write: 
             encoding = _encoding_of(original)
             path.write_bytes(current.encode(encoding))
             run_.results[i] = result
+
+
+def _python_accepts(text: str, path: str) -> bool:
+    """Python compiles ``text`` (compiled only, never run)."""
+    try:
+        compile(text, path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def _fix_notebook(run_: CheckRun, i: int, opts, keys: ProjectKeys, unsafe: bool, write: bool,

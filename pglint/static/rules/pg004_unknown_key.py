@@ -27,9 +27,12 @@ def check(facts, rc: RuleContext):
                 msg = f"group key '{key}' is never read by {opt.cls.name}; did you mean '{guess}'?"
                 help_ = (f"rename it to '{guess}': as written the optimizer's default "
                          f"{guess} applies to this group")
-                fix = Fix(f"Rename '{key}' to '{guess}'",
-                          (rc.edit(entry.key_node, rc.code(entry.key_node).replace(key, guess, 1)),),
-                          safe=False)
+                # no rename onto a key the dict already has: dict(...) would not compile,
+                # and in a literal the renamed value would silently replace the other
+                fix = None if guess in d.keys else Fix(
+                    f"Rename '{key}' to '{guess}'",
+                    (rc.edit(entry.key_node, rc.code(entry.key_node).replace(key, guess, 1)),),
+                    safe=False)
             else:
                 msg = f"group key '{key}' is never read by {opt.cls.name} nor by this project"
                 help_ = (f"remove it, or if another package reads it, allow it: "
