@@ -108,8 +108,10 @@ def check_source(text: str, path: str, options: Options, line_label=None) -> Fil
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as e:
-        message, at = _syntax_error(text, path, e)
-        return FileResult(path, error=message, error_at=at)
+        module = _parse_without_indent_form_feeds(text)
+        if module is None:
+            message, at = _syntax_error(text, path, e)
+            return FileResult(path, error=message, error_at=at)
     except (RecursionError, MemoryError):
         return FileResult(path, error="file is too deeply nested to parse")
     except Exception as e:  # libcst raises a few other errors on odd input
@@ -121,6 +123,25 @@ def check_source(text: str, path: str, options: Options, line_label=None) -> Fil
     except Exception as e:  # never let one file take the run down
         return FileResult(path, error=f"internal error while checking it ({type(e).__name__}: "
                                       f"{e}); please report this with the file")
+
+
+_INDENT_FORM_FEED = re.compile(r"^[ \t\x0c]*\x0c", re.MULTILINE)
+
+
+def _parse_without_indent_form_feeds(text: str) -> cst.Module | None:
+    """libcst refuses a form feed in a nested block's indentation, which Python accepts
+    (the tokenizer restarts the column count at it): parse the text without the leading
+    whitespace up to each such form feed.  Positions map back to ``text`` as for any
+    character libcst drops; a fix is placed only on a node whose text is unchanged."""
+    if "\x0c" not in text:
+        return None
+    stripped = _INDENT_FORM_FEED.sub("", text)
+    if stripped == text:
+        return None
+    try:
+        return cst.parse_module(stripped)
+    except Exception:
+        return None
 
 
 def _syntax_error(text: str, path: str, e: cst.ParserSyntaxError) -> tuple[str, tuple[int, int]]:
@@ -154,7 +175,8 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options,
 
     def offsets(node):
         # positions are in libcst's regenerated code, which is the text itself except that
-        # libcst drops a form feed that starts a statement line
+        # libcst drops a form feed that starts a statement line (and see
+        # _parse_without_indent_form_feeds)
         if not line_starts:
             code = module.code
             to_text.append(None if code == text else _code_to_text(code, text))
@@ -166,7 +188,10 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options,
         end = line_starts[r.end.line - 1] + r.end.column
         if to_text[0] is not None:
             m = to_text[0]
-            return (m[start], m[end - 1] + 1 if end > start else m[start])
+            at, to = m[start], (m[end - 1] + 1 if end > start else m[start])
+            if at < 0 or to - at != end - start:  # characters dropped inside the node
+                return -1, -1
+            return at, to
         return start, end
 
     def edit(node, new_text: str) -> Edit:
