@@ -467,8 +467,7 @@ def problems(source: str, workdir: Path, *, unsafe: bool = False) -> list[str]:
     if result.error and "internal error" in result.error:
         out.append(f"internal error: {result.error}")
     valid = compiles(source)
-    if result.error and valid and ("syntax error" in result.error
-                                   or "cannot parse" in result.error):
+    if result.error and valid and result.error.startswith(("syntax error", "cannot parse")):
         out.append(f"valid Python rejected: {result.error}")
     path = workdir / "prog.py"
     path.write_bytes(source.encode("utf-8"))

@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
+import fuzzing
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-
-import fuzzing
 
 REGRESSIONS = Path(__file__).parent / "data" / "fuzz_regressions"
 

@@ -11,6 +11,7 @@ tree for themselves when a fact is available.
 from __future__ import annotations
 
 import ast
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,6 +115,11 @@ class Facts:
     uses: dict = field(default_factory=dict)  # oneshot id -> [nodes where a list would serve]
     refs: dict = field(default_factory=dict)  # oneshot id -> every Name node that reads it
     attr_stores: list = field(default_factory=list)  # (Attribute target, statement) (PG010)
+    deadline: float | None = None  # time.monotonic() past which the analysis gives up
+
+
+class TooComplex(Exception):
+    """The file's analysis ran past its time budget."""
 
 
 # ------------------------------------------------------------------ state
@@ -394,6 +400,9 @@ class Interpreter:
 
     def stmt(self, node) -> None:
         self.current_stmt = node
+        if self.facts.deadline is not None and time.monotonic() > self.facts.deadline:
+            raise TooComplex("file is too complex to analyse (its analysis ran past the "
+                             "time budget per file): exclude it")
         if isinstance(node, cst.SimpleStatementLine):
             for small in node.body:
                 if self.state.dead:
@@ -1238,9 +1247,11 @@ class _DeepCopy:
 _SOME_OPTIMIZER = OptClass("optimizer", "third", None)
 
 
-def analyze(ctx: FileContext) -> Facts:
-    """Interpret every scope of the file once and return the facts found."""
-    facts = Facts()
+def analyze(ctx: FileContext, deadline: float | None = None) -> Facts:
+    """Interpret every scope of the file once and return the facts found.
+
+    ``deadline``: a ``time.monotonic()`` value; past it, TooComplex is raised."""
+    facts = Facts(deadline=deadline)
     module_interp = Interpreter(ctx, facts)
     module_interp.run_block(ctx.module.body)
 
