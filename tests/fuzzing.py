@@ -20,7 +20,6 @@ fix applies, and a second run changes nothing.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import io
 import tokenize
 from pathlib import Path
@@ -392,6 +391,30 @@ def _inside_token(offset: int, spans: list[tuple[int, int]]) -> bool:
     return any(s < offset < e for s, e in spans)
 
 
+def _outside_unchanged(old: str, new: str, ranges: list[tuple[int, int]]) -> bool:
+    """``new`` keeps, in order, every stretch of ``old`` outside ``ranges`` (the first as
+    its prefix, the last as its suffix)."""
+    merged: list[list[int]] = []
+    for s, t in sorted(ranges):
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], t)
+        else:
+            merged.append([s, t])
+    cuts = [0] + [x for r in merged for x in r] + [len(old)]
+    stretches = [old[cuts[i]:cuts[i + 1]] for i in range(0, len(cuts), 2)]
+    if len(stretches) == 1:
+        return new == old
+    if not new.startswith(stretches[0]) or not new.endswith(stretches[-1]):
+        return False
+    pos = len(stretches[0])
+    for piece in stretches[1:-1]:
+        at = new.find(piece, pos)
+        if at < 0:
+            return False
+        pos = at + len(piece)
+    return len(new) - len(stretches[-1]) >= pos
+
+
 def _applies(fix, unsafe: bool) -> bool:
     return fix is not None and (fix.safe or unsafe)
 
@@ -448,14 +471,9 @@ def edit_problems(text: str, unsafe: bool) -> tuple[list[str], str]:
         new, n = check.apply_edits(current, result.findings, unsafe)
         if n == 0 or new == current:
             break
-        ranges = [(e.start, e.end) for f in fixes for e in f.fix.edits]
-        for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, current, new,
-                                                         autojunk=False).get_opcodes():
-            if tag != "equal" and not any(s <= i1 and i2 <= t for s, t in ranges) \
-                    and not any(s == t and i1 == i2 == s for s, t in ranges):
-                # an insertion next to an edit is fine when it sits at the edit's ends
-                if not any(i1 >= s and i2 <= t + 1 for s, t in ranges):
-                    out.append(f"a fix changed bytes {i1}:{i2} outside every edit")
+        if not _outside_unchanged(current, new, [(e.start, e.end) for f in fixes
+                                                 for e in f.fix.edits]):
+            out.append("a fix changed bytes outside every edit")
         current = new
     return out, current
 
