@@ -122,7 +122,8 @@ class Gen:
         kinds = [self.assign_params, self.assign_opt, self.assign_opt, self.add_group,
                  self.freeze, self.scheduler, self.model_change, self.consume, self.key_read,
                  self.groups_list]
-        kinds += [self.reuse, self.reuse, self.two_groups, self.change_after, self.per_group_lr]
+        kinds += [self.reuse, self.reuse, self.two_groups, self.change_after, self.per_group_lr,
+                  self.odd_group, self.misc]
         if self.depth < 2:
             kinds += [self.loop, self.branch, self.function]
         return self.pick(kinds)()
@@ -196,6 +197,58 @@ class Gen:
         return [(0, f"optimizer = torch.optim.SGD([{{'params': head.parameters(), 'lr': 0.1}}, "
                     f"{{'params': encoder.parameters(), 'lr': {self.value()}}}], lr=0.01)"),
                 *self.scheduler()]
+
+    def odd_group(self):
+        """Group dicts Python accepts but pglint must not trip on."""
+        src = self.source()
+        d = self.pick([
+            f"{{'params': {src}, [1, 2]: 3}}", f"{{'params': {src}, **extra}}",
+            f"{{**base, 'params': {src}, 'lr': {self.value()}}}",
+            f"{{'params': {src}, 'lr': 0.1, 'lr': 0.2}}", f"{{'params': {src}, 1: 'x'}}",
+            f"{{k: v for k, v in [('params', {src})]}}", f"{{f'{{name}}': {src}}}",
+            f"{{'params': {src}, ('lr', 'wd'): 1}}", f"{{'params': {src}, None: 0}}",
+            f"dict({{'params': {src}}}, lr=0.1)", f"dict(**{{'params': {src}}})",
+            f"{{'par' 'ams': {src}, 'weight_' 'decays': 0.1}}",
+        ])
+        self.opts.append("optimizer")
+        out = [(0, f"group = {d}"), (0, f"optimizer = {self.pick(OPTIMIZERS)}([group])")]
+        if self.chance(0.5):
+            out.append((0, self.pick(["x = group.get([1, 2])", "group[[1]] = 2",
+                                      "y = group.get(('lr', 'wd'))", "del group['params']",
+                                      "optimizer.param_groups.append(group)",
+                                      "optimizer.param_groups[0]['lr'] = 0.5",
+                                      "optimizer.param_groups[0].get([1])"])))
+        return out
+
+    def misc(self):
+        """Python shapes the dataflow layer must walk without tripping."""
+        o = self.opt()
+        return self.pick([
+            [(0, "@torch.no_grad()"), (0, "def step(*args, **kwargs):"),
+             (1, f"return {self.source()}")],
+            [(0, "async def run():"), (1, f"await {o}.step()")],
+            [(0, "try:"), (1, f"{o} = {self.optimizer()}"), (0, "except (KeyError, TypeError):"),
+             (1, f"{o} = None"), (0, "finally:"), (1, "pass")],
+            [(0, f"match {o}:"), (1, "case torch.optim.Adam():"), (2, "pass"),
+             (1, "case _:"), (2, f"{o}.add_param_group({self.group()})")],
+            [(0, f"if (ps := {self.source()}):"), (1, f"{o} = {self.pick(OPTIMIZERS)}(ps)")],
+            [(0, f"opts = [{self.pick(OPTIMIZERS)}(m.parameters()) for m in (encoder, head)]")],
+            [(0, f"make = lambda m: {self.pick(OPTIMIZERS)}(m.parameters(), lr=0.1)"),
+             (0, "optimizer = make(model)")],
+            [(0, f"optimizer = {self.pick(OPTIMIZERS)}(*[{self.source()}], **kw)")],
+            [(0, f"del {self.pick(['optimizer', 'model', 'params'])}")],
+            [(0, f"x = {'(' * 40}model{')' * 40}.parameters()")],
+            [(0, "total = " + " + ".join(["lr"] * self.rng.randint(2, 400)))],
+            [(0, "chain = model" + ".child" * self.rng.randint(1, 300) + ".parameters()")],
+            [(0, "if step == 0:"), (1, "pass"),
+             *[x for i in range(self.rng.randint(1, 40))
+               for x in ((0, f"elif step == {i + 1}:"), (1, f"lr = {i}"))]],
+            [(0, f"big = {'9' * self.rng.choice([10, 4299, 4301, 5000])}")],
+            [(0, f"{o}.param_groups[0]['params'] = {self.source()}")],
+            [(0, f"for i, g in enumerate({o}.param_groups):"), (1, "g['lr'] = lrs[i]")],
+            [(0, f"names = {{id(p): n for n, p in model.named_parameters()}}")],
+            [(0, f"模型 = model"), (0, f"opt_u = torch.optim.SGD(模型.parameters(), lr=0.1)")],
+        ])
 
     def opt(self) -> str:
         return self.pick(self.opts) if self.opts else "optimizer"

@@ -1018,7 +1018,8 @@ class Interpreter:
         if isinstance(base, GroupDict):
             if attr in ("update", "setdefault"):
                 base.open = True
-            if attr in ("get", "pop", "setdefault") and args and isinstance(args[0], Const):
+            if (attr in ("get", "pop", "setdefault") and args and isinstance(args[0], Const)
+                    and isinstance(args[0].value, str)):  # g.get([1, 2]): not a group key
                 e = base.keys.get(args[0].value)
                 if attr == "pop" and e is not None:
                     del base.keys[args[0].value]
