@@ -110,6 +110,8 @@ def _check(args) -> int:
         print(f"pglint: error: {m}: no such file or directory", file=sys.stderr)
     for r in run.errors:
         print(f"pglint: error: {r.path}: {r.error}", file=sys.stderr)
+    for note in run.notes:
+        print(f"pglint: warning: {note}", file=sys.stderr)
     findings = run.findings
     if args.diff:
         sys.stdout.write("".join(run.diffs))

@@ -87,6 +87,8 @@ def get(code: str) -> Code:
 
 def matches(code: str, patterns: Iterable[str]) -> bool:
     """True when ``code`` is named by one of ``patterns`` (a code or a prefix: PG, PG0, PG00)."""
+    if isinstance(patterns, str):
+        patterns = [patterns]  # one pattern, never a string split into characters
     return any(code.startswith(p.strip().upper()) for p in patterns if p.strip())
 
 

@@ -52,8 +52,10 @@ class Config:
 
 def find_root(path: Path) -> Path | None:
     """The nearest directory at or above ``path`` holding a pyproject.toml or .git."""
-    p = path.resolve()
-    if p.is_file():
+    from pglint.files import safe_resolve
+
+    p = safe_resolve(path)
+    if not p.is_dir():
         p = p.parent
     for d in (p, *p.parents):
         if any((d / m).exists() for m in ROOT_MARKERS):
@@ -95,7 +97,8 @@ def load(root: Path, explicit: Path | None = None) -> Config:
     pfi = table.get("per-file-ignores", {})
     if not isinstance(pfi, dict):
         raise ConfigError(f"{path}: [tool.pglint] per-file-ignores must be a table")
-    cfg.per_file_ignores = {k: list(v) for k, v in pfi.items()}
+    # a string value is one pattern, never its characters ({"*" = "P"} is not P, G, ...)
+    cfg.per_file_ignores = {k: [v] if isinstance(v, str) else list(v) for k, v in pfi.items()}
     bad = codes.unknown_patterns(cfg.select + cfg.ignore
                                  + [c for v in cfg.per_file_ignores.values() for c in v])
     if bad:

@@ -45,6 +45,7 @@ from pglint.static.values import (
     ParamSet,
     PathValue,
     Root,
+    WILDCARD,
     SetValue,
     Union_,
     new_id,
@@ -271,6 +272,7 @@ class Interpreter:
         self.loop_exit_base: list[int] = []  # exit_stack length when each loop was entered
         self.free_roots: dict[str, Root] = {}  # parameters, globals: one binding per scope
         self.current_stmt: cst.CSTNode | None = None
+        self.opt_index: dict = {}  # overlap key -> optimizers built (see peer_optimizers)
 
     # ---------------------------------------------------------- bindings
     def bind(self, name: str, value: Any) -> None:
@@ -388,12 +390,16 @@ class Interpreter:
     # ---------------------------------------------------------- statements
     def run_block(self, stmts: Iterable) -> None:
         stmts = list(stmts)
+        # exit_after[i]: an exit statement follows statement i (one backward pass, linear)
+        exit_after = [False] * len(stmts)
+        for i in range(len(stmts) - 2, -1, -1):
+            exit_after[i] = exit_after[i + 1] or _is_exit(stmts[i + 1])
         self.exit_stack.append(False)
         try:
             for i, stmt in enumerate(stmts):
                 if self.state.dead:
                     break
-                self.exit_stack[-1] = any(_is_exit(s) for s in stmts[i + 1:])
+                self.exit_stack[-1] = exit_after[i]
                 self.stmt(stmt)
         finally:
             self.exit_stack.pop()
@@ -657,13 +663,27 @@ class Interpreter:
         return PathValue(self.free_root(node.value), (), node)
 
     def ev_Attribute(self, node: cst.Attribute):
+        # iterative over `a.b.c.d...`: evaluate the innermost non-plain link, then walk out
+        chain = [node]
+        while (isinstance(chain[-1].value, cst.Attribute) and not self.ctx.is_imported(chain[-1])
+               and chain[-1].attr.value not in _PARAM_METHODS):
+            chain.append(chain[-1].value)
+        base = self._attribute(chain[-1], None)
+        for link in reversed(chain[:-1]):
+            base = self._attribute(link, base)
+        return base
+
+    def _attribute(self, node: cst.Attribute, base: Any) -> Any:
+        """One link of an attribute chain; ``base``: its value's value, None to evaluate it."""
         if self.ctx.is_imported(node):
             cls = self.ctx.optimizer_class(node)
             return ClassRef(cls) if cls is not None else UNKNOWN
         if node.attr.value in _PARAM_METHODS:
-            self.eval(node.value)
+            if base is None:
+                self.eval(node.value)
             return MethodRef(node)
-        base = self.eval(node.value)
+        if base is None:
+            base = self.eval(node.value)
         if isinstance(base, PathValue):
             return PathValue(base.root, base.path + (node.attr.value,), node)
         return UNKNOWN
@@ -704,8 +724,16 @@ class Interpreter:
         return a if a is b else UNKNOWN
 
     def ev_BinaryOperation(self, node: cst.BinaryOperation):
-        a = self.eval(node.left)
-        b = self.eval(node.right)
+        # iterative over the left spine: `a + b + c + ...` is as long as the user writes it
+        spine = [node]
+        while isinstance(spine[-1].left, cst.BinaryOperation):
+            spine.append(spine[-1].left)
+        a = self.eval(spine[-1].left)
+        for op in reversed(spine):
+            a = self._binary(op, a, self.eval(op.right))
+        return a
+
+    def _binary(self, node: cst.BinaryOperation, a: Any, b: Any) -> Any:
         if isinstance(node.operator, cst.Add) and isinstance(a, (Materialized, ListObj)) \
                 and isinstance(b, (Materialized, ListObj)):
             if isinstance(a, ListObj) and isinstance(b, ListObj):
@@ -1018,8 +1046,9 @@ class Interpreter:
         if isinstance(base, GroupDict):
             if attr in ("update", "setdefault"):
                 base.open = True
-            if (attr in ("get", "pop", "setdefault") and args and isinstance(args[0], Const)
-                    and isinstance(args[0].value, str)):  # g.get([1, 2]): not a group key
+            # group keys are strings: any other key (a list, a dict: unhashable) is unknown
+            if attr in ("get", "pop", "setdefault") and args and isinstance(args[0], Const) \
+                    and isinstance(args[0].value, str):
                 e = base.keys.get(args[0].value)
                 if attr == "pop" and e is not None:
                     del base.keys[args[0].value]
@@ -1120,9 +1149,41 @@ class Interpreter:
         value = self.eval(params_arg)
         self.attach_params(opt, value, params_arg)
         if self.report:
-            self.facts.peers[opt.id] = self.alive_optimizers()
+            self.facts.peers[opt.id] = self.peer_optimizers(opt)
             self.facts.optimizers.append(opt)
         return opt
+
+    def peer_optimizers(self, opt: OptimizerValue) -> list:
+        """The optimizers alive now that may share a parameter with ``opt`` (PG003).
+
+        Linear in the file: optimizers are indexed by what their atoms could overlap
+        (the same list, or the same root and first path segment; see overlap.py), so the
+        optimizers alive are looked up only when one could overlap.
+        """
+        index = self.opt_index
+        query, keys = set(), set()
+        for g in opt.groups:
+            for a in g.params.atoms or ():
+                if a.list_id is not None:
+                    query.add(("list", a.list_id))
+                    keys.add(("list", a.list_id))
+                    continue
+                if a.root is None:
+                    continue
+                seg = a.path[0] if a.path else ()
+                keys.update(((a.root, seg), (a.root, "*")))
+                if seg == ():
+                    query.add((a.root, "*"))
+                else:
+                    query.add((a.root, ()))
+                    if seg is not WILDCARD:
+                        query.add((a.root, seg))
+        cands = {o.id: o for k in query for o in index.get(k, ())}
+        for k in keys:
+            index.setdefault(k, []).append(opt)
+        if not cands:
+            return []
+        return [o for o in self.alive_optimizers() if o.id in cands]
 
     def attach_params(self, opt: OptimizerValue, value: Any, node) -> None:
         if isinstance(value, MethodRef):

@@ -8,6 +8,7 @@ handed to every rule.  Many files are checked in parallel processes.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -79,6 +80,7 @@ class FileResult:
     pending: list = field(default_factory=list)
     error: str | None = None
     error_at: tuple[int, int] | None = None  # (line, column) of a syntax error
+    digest: str | None = None  # sha256 of the bytes checked: --fix edits only those bytes
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,12 @@ def _isolated_main(conn, data: bytes, path: str, options: Options) -> None:
 
 
 def check_bytes(data: bytes, path: str, options: Options) -> FileResult:
+    result = _check_bytes(data, path, options)
+    result.digest = hashlib.sha256(data).hexdigest()
+    return result
+
+
+def _check_bytes(data: bytes, path: str, options: Options) -> FileResult:
     if path.endswith(".ipynb"):
         from pglint import notebook
 
