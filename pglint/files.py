@@ -98,12 +98,8 @@ def _walk(directory: Path, skipped: list | None = None) -> list[Path]:
     for dirpath, dirnames, filenames in os.walk(directory, followlinks=False):
         d = Path(dirpath)
         dirnames[:] = sorted(n for n in dirnames if not _skip_dir(d, n))
-<<<<<<< HEAD
-        files.extend(d / f for f in sorted(filenames) if f.endswith((".py", ".ipynb")))
-=======
         files.extend(d / f for f in sorted(filenames)
-                     if f.endswith(".py") and _regular(d / f, skipped))
->>>>>>> i8static
+                     if f.endswith((".py", ".ipynb")) and _regular(d / f, skipped))
     return files
 
 

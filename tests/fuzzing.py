@@ -246,8 +246,8 @@ class Gen:
             [(0, f"big = {'9' * self.rng.choice([10, 4299, 4301, 5000])}")],
             [(0, f"{o}.param_groups[0]['params'] = {self.source()}")],
             [(0, f"for i, g in enumerate({o}.param_groups):"), (1, "g['lr'] = lrs[i]")],
-            [(0, f"names = {{id(p): n for n, p in model.named_parameters()}}")],
-            [(0, f"模型 = model"), (0, f"opt_u = torch.optim.SGD(模型.parameters(), lr=0.1)")],
+            [(0, "names = {id(p): n for n, p in model.named_parameters()}")],
+            [(0, "模型 = model"), (0, "opt_u = torch.optim.SGD(模型.parameters(), lr=0.1)")],
         ])
 
     def opt(self) -> str:
