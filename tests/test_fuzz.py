@@ -75,16 +75,15 @@ def test_fix_python_refuses_is_not_written(project, run_cli, monkeypatch):
     src = ("import torch\nmodel = torch.nn.Linear(2, 2)\n"
            "model.weight.require_grad = False\nf(a=1, b=2)\n")
     f = project("train.py", src)
-    real = check.apply_edits
+    real = check.splice
 
-    def repeated_keyword(text, findings, unsafe):
-        new, n = real(text, findings, unsafe)
-        return new.replace("f(a=1, b=2)", "f(a=1, a=2)"), n
+    def repeated_keyword(text, edits):
+        return real(text, edits).replace("f(a=1, b=2)", "f(a=1, a=2)")
 
-    monkeypatch.setattr(check, "apply_edits", repeated_keyword)
+    monkeypatch.setattr(check, "splice", repeated_keyword)
     code, out, err = run_cli("check", "--fix", "train.py", cwd=project.root)
     assert f.read_text() == src and "Fixed" not in err and "PG010" in out
-    monkeypatch.setattr(check, "apply_edits", real)
+    monkeypatch.setattr(check, "splice", real)
     code, out, err = run_cli("check", "--fix", "train.py", cwd=project.root)
     assert "requires_grad = False" in f.read_text() and "Fixed 1 finding" in err
 
