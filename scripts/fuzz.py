@@ -72,7 +72,8 @@ def _worker(tasks, results) -> None:
 class Worker:
     def __init__(self, ctx) -> None:
         self.tasks, self.results = ctx.Queue(), ctx.Queue()
-        self.proc = ctx.Process(target=_worker, args=(self.tasks, self.results), daemon=True)
+        # not daemonic: pglint starts a child process for a file that looks too deep
+        self.proc = ctx.Process(target=_worker, args=(self.tasks, self.results))
         self.proc.start()
         self.seed: int | None = None
         self.since = 0.0

@@ -93,3 +93,34 @@ def test_form_feed_and_line_separators_keep_noqa_on_its_line():
     found = [(f.code, f.line) for f in fuzzing.check_text(source).findings]
     assert ("PG010", 8) not in found  # its own noqa, after a line holding U+2028
     assert ("PG010", 9) in found
+
+
+
+DEEP = ("import torch\nx = " + "(" * 150 + "1" + ")" * 150
+        + "\nopt = torch.optim.SGD(m.parameters, lr=1)\n")
+
+
+def _check_in_daemon(path, queue):
+    from pglint.static import engine
+
+    r = engine.check_file(path, engine.Options())
+    queue.put((r.error, [f.code for f in r.findings]))
+
+
+def test_a_deep_file_checked_inside_a_daemonic_process(tmp_path):
+    """A file deep enough for a child process, checked where no child may start (a
+    multiprocessing pool worker): checked in-process, not an AssertionError."""
+    import multiprocessing as mp
+
+    from pglint.static import engine
+
+    assert engine._suspicious(DEEP.encode())  # the file does take the child-process path
+    path = tmp_path / "deep.py"
+    path.write_text(DEEP)
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_check_in_daemon, args=(str(path), queue), daemon=True)
+    proc.start()
+    error, found = queue.get(timeout=120)
+    proc.join(30)
+    assert error is None and found == ["PG007"]

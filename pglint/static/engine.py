@@ -198,7 +198,9 @@ def check_isolated(data: bytes, path: str, options: Options) -> FileResult:
     proc = mp.Process(target=_isolated_main, args=(child, data, path, options), daemon=True)
     try:
         proc.start()
-    except OSError:
+    except (OSError, AssertionError):  # AssertionError: pglint runs in a daemonic process
+        parent.close()
+        child.close()
         return check_bytes(data, path, options)
     child.close()
     try:
