@@ -527,6 +527,8 @@ def edit_problems(text: str, unsafe: bool) -> tuple[list[str], str]:
         if not _outside_unchanged(current, new, [(e.start, e.end) for f in fixes
                                                  for e in f.fix.edits]):
             out.append("a fix changed bytes outside every edit")
+        if check_text(new).error or (compiles(current) and not compiles(new)):
+            break  # pglint keeps the last good text (the skipped fix is left, and counted)
         current = new
     return out, current
 
