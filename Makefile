@@ -8,10 +8,11 @@ STAMP := $(VENV)/.pglint-installed
 
 .PHONY: demo test lint realcode catalog clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
-	# torch first, pinned: 2.13.0 is the local CPU wheel; pglint itself only declares a wide range
-	$(PY) -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
+	# torch first, pinned: 2.13.0 is the local CPU wheel; pglint itself only declares a wide range.
+	# numpy too: without it torch warns "Failed to initialize NumPy" on import
+	$(PY) -m pip install --quiet --disable-pip-version-check "torch==2.13.0" numpy
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[runtime,dev]"
 	touch $(STAMP)
 

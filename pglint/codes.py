@@ -106,6 +106,7 @@ def unknown_patterns(patterns: Iterable[str]) -> list[str]:
     out = []
     for p in patterns:
         p = p.strip().upper()
-        if p and p != "ALL" and not any(c.startswith(p) for c in CODES):
+        # a prefix shorter than the linter's own ("P") is a typo, never "everything"
+        if p and p != "ALL" and (len(p) < 2 or not any(c.startswith(p) for c in CODES)):
             out.append(p)
     return out

@@ -8,6 +8,13 @@
     extend-exclude = []
     extra-keys = ["lr_scale"]  # group keys your code or a framework reads (PG004)
     per-file-ignores = { "tests/*" = ["PG003"] }
+
+Every value has a checked type: the lists are lists of strings (a bare string is an
+error, never split into characters), ``per-file-ignores`` is a table of lists.  A wrong
+type or an unknown key is a one-line ``ConfigError`` naming the key (exit 2).
+
+``--config FILE`` reads either a ``[tool.pglint]`` table (a file with a ``[tool]`` table)
+or, in any other file, the top-level table itself.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ class Config:
     extra_keys: frozenset = field(default_factory=frozenset)
     per_file_ignores: dict = field(default_factory=dict)
     source: Path | None = None
+    table: str | None = None  # which table of ``source`` was read
 
     def ignored_in_file(self, code: str, relpath: str) -> bool:
         """per-file-ignores: patterns are globs on the path relative to the project root."""
@@ -63,9 +71,24 @@ def find_root(path: Path) -> Path | None:
     return None
 
 
+def _type_name(v) -> str:
+    if isinstance(v, bool):
+        return "boolean"
+    return {str: "string", int: "integer", float: "float", list: "array",
+            dict: "table"}.get(type(v), type(v).__name__)
+
+
+def _shown(path: Path) -> Path:
+    """``path`` relative to the working directory when it is below it (for messages)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except (ValueError, OSError):
+        return path
+
+
 def load(root: Path, explicit: Path | None = None) -> Config:
     cfg = Config(root=root)
-    path = explicit or root / "pyproject.toml"
+    path = _shown(explicit or root / "pyproject.toml")
     if not path.is_file():
         if explicit is not None:
             raise ConfigError(f"{path}: no such config file")
@@ -74,18 +97,33 @@ def load(root: Path, explicit: Path | None = None) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise ConfigError(f"{path}: cannot read config: {e}") from e
-    table = data.get("tool", {}).get("pglint") if path.name == "pyproject.toml" else data
+    if "tool" in data or path.name == "pyproject.toml":
+        tool = data.get("tool", {})
+        table = tool.get("pglint") if isinstance(tool, dict) else None
+        where = "[tool.pglint]"
+    else:  # --config other.toml holding the settings at top level
+        table, where = data, "top-level table"
+    if table is None:
+        return cfg
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.pglint] must be a table, got {_type_name(table)}")
+    cfg.source, cfg.table = path, where
     if not table:
         return cfg
     unknown = set(table) - _KNOWN
     if unknown:
-        raise ConfigError(f"{path}: unknown [tool.pglint] option(s): {', '.join(sorted(unknown))}")
-    cfg.source = path
+        raise ConfigError(f"{path}: unknown {where} option(s): {', '.join(sorted(unknown))} "
+                          f"(known: {', '.join(sorted(_KNOWN))})")
 
-    def strings(name):
-        v = table.get(name, [])
+    def strings(name, value=None, key=None):
+        v = table.get(name, []) if key is None else value
         if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-            raise ConfigError(f"{path}: [tool.pglint] {name} must be a list of strings")
+            label = name if key is None else f'{name}."{key}"'
+            got = _type_name(v) if not isinstance(v, list) else "array with " + ", ".join(
+                sorted({_type_name(x) for x in v if not isinstance(x, str)})) + " item(s)"
+            hint = f' (write ["{v}"])' if isinstance(v, str) else ""
+            raise ConfigError(f"{path}: {where} {label} must be an array of strings, "
+                              f"got {got}{hint}")
         return v
 
     if "select" in table:
@@ -96,11 +134,11 @@ def load(root: Path, explicit: Path | None = None) -> Config:
     cfg.extra_keys = frozenset(strings("extra-keys"))
     pfi = table.get("per-file-ignores", {})
     if not isinstance(pfi, dict):
-        raise ConfigError(f"{path}: [tool.pglint] per-file-ignores must be a table")
-    # a string value is one pattern, never its characters ({"*" = "P"} is not P, G, ...)
-    cfg.per_file_ignores = {k: [v] if isinstance(v, str) else list(v) for k, v in pfi.items()}
+        raise ConfigError(f"{path}: {where} per-file-ignores must be a table of "
+                          f"pattern = [codes], got {_type_name(pfi)}")
+    cfg.per_file_ignores = {k: list(strings("per-file-ignores", v, k)) for k, v in pfi.items()}
     bad = codes.unknown_patterns(cfg.select + cfg.ignore
                                  + [c for v in cfg.per_file_ignores.values() for c in v])
     if bad:
-        raise ConfigError(f"{path}: unknown code(s) in [tool.pglint]: {', '.join(bad)}")
+        raise ConfigError(f"{path}: unknown code(s) in {where}: {', '.join(bad)}")
     return cfg

@@ -44,6 +44,17 @@ def excluded(rel: str, patterns: list[str]) -> bool:
     return False
 
 
+def force_excluded(path: Path, root: Path, patterns: list[str]) -> bool:
+    """--force-exclude: a file named on the command line (or --stdin-filename) that a
+    directory walk from ``root`` would skip: an ``exclude`` pattern or a skipped folder."""
+    try:
+        rel = path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:  # outside the project: its patterns do not apply
+        return False
+    return excluded(rel, patterns) or any(
+        part in SKIP_DIRS or part.endswith(".egg-info") for part in rel.split("/")[:-1])
+
+
 def _skip_dir(d: Path, name: str) -> bool:
     return (name in SKIP_DIRS or name.endswith(".egg-info")
             or (d / name / "pyvenv.cfg").exists())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import os
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from pglint import codes, notebook
 from pglint import config as config_mod
-from pglint.files import python_files, safe_resolve
+from pglint.files import force_excluded, python_files, safe_resolve
 from pglint.finding import Finding
 from pglint.static import engine, keyreads
 from pglint.static.lines import split_lines
@@ -24,7 +25,8 @@ class CheckRun:
     results: list = field(default_factory=list)  # FileResult, one per checked file
     fixed: int = 0
     diffs: list = field(default_factory=list)  # unified diffs (--diff)
-    notes: list = field(default_factory=list)  # fixes not applied, and why (stderr)
+    fixed_text: dict = field(default_factory=dict)  # stdin name -> its fixed source (--fix)
+    notes: list = field(default_factory=list)  # fixes not applied, skipped files, and why
 
     @property
     def findings(self) -> list[Finding]:
@@ -48,13 +50,14 @@ def unreadable(result: engine.FileResult) -> Finding:
 
 
 def discover(paths: list[str], cfg: config_mod.Config,
-             skipped: list | None = None) -> tuple[list[Path], list[str]]:
+             force_exclude=None, skipped: list | None = None) -> tuple[list[Path], list[str]]:
     """Files to check, and messages for paths that do not exist.
 
+    ``force_exclude(path)``, when given, drops files named on the command line that the
+    configuration excludes (``--force-exclude``, as pre-commit names every file).
     A named path that exists but is not a directory (a file, a FIFO, a symlink loop) is
     returned: reading it reports why it cannot be checked.  Non-regular ``.py`` entries
-    under directories go to ``skipped``.
-    """
+    under directories go to ``skipped``."""
     files: list[Path] = []
     missing: list[str] = []
     for p in paths:
@@ -62,7 +65,8 @@ def discover(paths: list[str], cfg: config_mod.Config,
         if path.is_dir():
             files.extend(python_files(path, cfg.root, cfg.exclude, skipped))
         elif os.path.lexists(path):
-            files.append(path)
+            if force_exclude is None or not force_exclude(path):
+                files.append(path)
         else:
             missing.append(p)
     seen, out = set(), []
@@ -84,10 +88,11 @@ def _display(path: Path) -> str:
 class ProjectKeys:
     """Group keys read anywhere in the project(s) of the checked files, scanned lazily."""
 
-    def __init__(self, roots: dict, cfg_for):
+    def __init__(self, roots: dict, cfg_for, texts: dict | None = None):
         self.roots = roots  # display path -> project root
         self.cfg_for = cfg_for
-        self._scanned: dict = {}
+        self._scanned: dict = {name: keyreads.scan(text, name)
+                               for name, text in (texts or {}).items()}  # stdin
 
     def reads(self, root: Path) -> keyreads.KeyReads:
         got = self._scanned.get(root)
@@ -121,32 +126,92 @@ class ProjectKeys:
         return root is not None and self.reads(root).is_read(key, filename, cls)
 
 
-def run(paths: list[str], *, select=None, extend_select=(), ignore=None, extra_keys=(), config_path=None,
-        fix: bool = False, diff: bool = False, unsafe_fixes: bool = False,
-        jobs: int | None = None) -> tuple[CheckRun, list[str]]:
-    """Check ``paths``; returns the run and messages about paths that do not exist.
+STDIN = "-"
+
+
+@dataclass
+class Plan:
+    """What a check reads: the files, their configurations, and stdin's name."""
+
+    cfg: config_mod.Config  # the first path's configuration (or --config's)
+    files: list  # Path of every file on disk to check
+    missing: list  # paths that do not exist
+    roots: dict  # display name -> project root
+    per_file_cfg: dict  # display name -> Config
+    configs: dict  # project root -> Config
+    stdin: str | None = None  # display name of the source read from stdin ("-" alone)
+    stdin_excluded: bool = False  # --force-exclude dropped --stdin-filename
+    skipped: list = field(default_factory=list)  # .py entries that are not regular files
+
+
+def plan(paths: list[str], *, config_path=None, force_exclude: bool = False,
+         stdin_filename: str | None = None, extend_ignore=(), per_file_ignores=None) -> Plan:
+    """Resolve paths and configurations.  ``-`` (alone) is stdin, named ``stdin_filename``
+    for configuration discovery, per-file-ignores, --force-exclude and output.
 
     Raises ConfigError for a broken configuration.
     """
-    first = Path(paths[0]) if paths else Path(".")
+    paths = list(paths) or ([STDIN] if stdin_filename else ["."])
+    use_stdin = paths == [STDIN]
+    first = Path(stdin_filename or ".") if use_stdin else Path(paths[0])
     root = config_mod.find_root(first) or (safe_resolve(first) if first.is_dir()
                                           else safe_resolve(first).parent)
-    cfg = config_mod.load(root, Path(config_path) if config_path else None)
+
+    def load(r: Path, explicit: Path | None = None) -> config_mod.Config:
+        c = config_mod.load(r, explicit)
+        # command-line additions: --extend-ignore, --per-file-ignores PATTERN:CODES
+        c.ignore = list(c.ignore) + list(extend_ignore)
+        for pattern, pcodes in (per_file_ignores or {}).items():
+            c.per_file_ignores[pattern] = list(c.per_file_ignores.get(pattern, [])) + pcodes
+        return c
+
+    cfg = load(root, Path(config_path) if config_path else None)
     configs = {root: cfg}
 
     def cfg_for(r: Path) -> config_mod.Config:
+        if config_path is not None:
+            return cfg
         if r not in configs:
-            configs[r] = config_mod.load(r)
+            configs[r] = load(r)
         return configs[r]
 
-    skipped: list = []
-    files, missing = discover(paths or ["."], cfg, skipped)
-    roots: dict = {}
-    per_file_cfg: dict = {}
-    for f in files:
-        r = config_mod.find_root(f) or safe_resolve(f).parent
-        roots[_display(f)] = r
-        per_file_cfg[_display(f)] = cfg if config_path is not None else cfg_for(r)
+    def root_of(f: Path) -> Path:
+        return config_mod.find_root(f) or safe_resolve(f).parent
+
+    def forced_out(f: Path) -> bool:
+        r = root_of(f)
+        return force_excluded(f, r, cfg_for(r).exclude)
+
+    out = Plan(cfg, [], [], {}, {}, configs)
+    if use_stdin:
+        name = _display(Path(stdin_filename)) if stdin_filename else STDIN
+        r = root_of(Path(stdin_filename)) if stdin_filename else Path.cwd().resolve()
+        if force_exclude and stdin_filename and forced_out(Path(stdin_filename)):
+            out.stdin_excluded = True
+        else:
+            out.stdin, out.roots[name], out.per_file_cfg[name] = name, r, cfg_for(r)
+        return out
+    out.files, out.missing = discover(paths, cfg, forced_out if force_exclude else None,
+                                      out.skipped)
+    for f in out.files:
+        r = root_of(f)
+        out.roots[_display(f)] = r
+        out.per_file_cfg[_display(f)] = cfg_for(r)
+    return out
+
+
+def run(paths: list[str], *, select=None, extend_select=(), ignore=None, extra_keys=(),
+        config_path=None, fix: bool = False, diff: bool = False, unsafe_fixes: bool = False,
+        jobs: int | None = None, stdin: bytes | None = None, the_plan: Plan | None = None,
+        **plan_args) -> tuple[CheckRun, list[str]]:
+    """Check ``paths``; returns the run and messages about paths that do not exist.
+
+    ``fix`` writes fixed files (stdin's fixed source goes to ``CheckRun.fixed_text``);
+    ``diff`` collects diffs and never writes, with or without ``fix``.
+    Raises ConfigError for a broken configuration.
+    """
+    pl = the_plan or plan(paths, config_path=config_path, **plan_args)
+    files = [_display(f) for f in pl.files]
     # one Options per configuration; CLI flags override the file's configuration
     def options(c: config_mod.Config) -> engine.Options:
         # --select replaces the configured selection; --extend-select adds to either
@@ -155,26 +220,38 @@ def run(paths: list[str], *, select=None, extend_select=(), ignore=None, extra_k
         return engine.Options(tuple(sel), tuple(ign), frozenset(c.extra_keys) | frozenset(extra_keys))
 
     by_opts: dict = {}
-    for f in files:
-        o = options(per_file_cfg[_display(f)])
-        by_opts.setdefault(o, []).append(_display(f))
+    for name in files:
+        by_opts.setdefault(options(pl.per_file_cfg[name]), []).append(name)
     results = {}
     for o, names in by_opts.items():
         for r in engine.check_files(names, o, jobs):
             results[r.path] = r
-    ordered = [results[_display(f)] for f in files]
-    keys = ProjectKeys(roots, cfg_for)
+    ordered = [results[name] for name in files]
+    sources: dict = {}
+    if pl.stdin is not None:
+        o = options(pl.per_file_cfg[pl.stdin])
+        by_opts.setdefault(o, []).append(pl.stdin)
+        sources[pl.stdin] = stdin or b""
+        ordered.append(engine.check_bytes(sources[pl.stdin], pl.stdin, o))
+    texts = {}
+    for name, data in sources.items():
+        try:
+            texts[name] = engine.decode(data)
+        except ValueError:
+            texts[name] = ""
+    keys = ProjectKeys(pl.roots, lambda r: pl.configs.get(r) or pl.cfg, texts)
     engine.resolve_pending(ordered, keys.is_read)
     for r in ordered:
-        c = per_file_cfg[r.path]
-        rel = _rel_to(r.path, roots[r.path])
+        c = pl.per_file_cfg[r.path]
+        rel = _rel_to(r.path, pl.roots[r.path])
         r.findings = [f for f in r.findings if not c.ignored_in_file(f.code, rel)]
     run_ = CheckRun(ordered)
     run_.notes.extend(f"{_display(p)}: not a regular file (or a broken link); skipped"
-                      for p in skipped)
+                      for p in pl.skipped)
     if fix or diff:
-        _fix(run_, by_opts, keys, unsafe_fixes, write=fix, collect_diff=diff)
-    return run_, missing
+        _fix(run_, by_opts, keys, unsafe_fixes, write=fix and not diff, collect_diff=diff,
+             sources=sources)
+    return run_, pl.missing
 
 
 def _rel_to(display: str, root: Path) -> str:
@@ -260,17 +337,22 @@ def splice(text: str, edits: list) -> str:
 
 
 def _fix(run_: CheckRun, by_opts: dict, keys: ProjectKeys, unsafe: bool, write: bool,
-         collect_diff: bool) -> None:
+         collect_diff: bool, sources: dict | None = None) -> None:
+    """``sources``: name -> bytes of sources not on disk (stdin): their fixed text goes to
+    ``run_.fixed_text`` instead of a file."""
+    sources = sources or {}
     opts_of = {name: o for o, names in by_opts.items() for name in names}
     for i, r in enumerate(run_.results):
         if r.error or not any(f.fix for f in r.findings):
             continue
         if notebook.is_notebook(r.path):
+            if r.path in sources:  # a notebook read from stdin is checked, not fixed
+                continue
             _fix_notebook(run_, i, opts_of[r.path], keys, unsafe, write, collect_diff)
             continue
         path = Path(r.path)
         try:
-            original = engine.read_source(r.path)
+            original = sources[r.path] if r.path in sources else engine.read_source(r.path)
         except (OSError, ValueError) as e:
             run_.notes.append(f"fixes for {r.path} skipped: cannot read it again "
                               f"({getattr(e, 'strerror', None) or e})")
@@ -284,8 +366,10 @@ def _fix(run_: CheckRun, by_opts: dict, keys: ProjectKeys, unsafe: bool, write: 
         except ValueError:
             continue
         current, result, total = text, r, 0
+        stuck: set = set()  # (code, message) of fixes that did not remove their finding
         for _ in range(MAX_FIX_PASSES):
-            taken, deferred, bad = plan_fixes(current, result.findings, unsafe)
+            todo = [f for f in result.findings if (f.code, f.message) not in stuck]
+            taken, deferred, bad = plan_fixes(current, todo, unsafe)
             for f, why in bad:
                 run_.notes.append(f"fix for {_where(f)} skipped: {why}")
             if not any(es for _, es in taken):
@@ -310,9 +394,17 @@ def _fix(run_: CheckRun, by_opts: dict, keys: ProjectKeys, unsafe: bool, write: 
             total += len(taken)
             current, result = new, checked
             engine.resolve_pending([result], keys.is_read)
+            left = {(f.code, f.message) for f in result.findings if f.fix is not None}
+            for f, _ in taken:
+                if (f.code, f.message) in left and (f.code, f.message) not in stuck:
+                    stuck.add((f.code, f.message))
+                    total -= 1
+                    run_.notes.append(f"fix for {_where(f)} did not remove the finding; "
+                                      f"not applied again")
             # loop until stable: the next pass redoes deferred (overlapping) fixes
         else:
-            left = [f for f in result.findings if f.fix is not None and (f.fix.safe or unsafe)]
+            left = [f for f in result.findings if f.fix is not None and (f.fix.safe or unsafe)
+                    and (f.code, f.message) not in stuck]
             run_.notes.extend(f"fix for {_where(f)} not applied after {MAX_FIX_PASSES} passes "
                               f"(fixes overlap); run pglint --fix again" for f in left)
         if total == 0 or current == text:
@@ -324,7 +416,9 @@ def _fix(run_: CheckRun, by_opts: dict, keys: ProjectKeys, unsafe: bool, write: 
             run_.notes.append(f"fixes for {r.path} skipped: the fixed text cannot be encoded "
                               f"as {encoding} ({e})")
             continue
-        if write:
+        if write and r.path in sources:
+            run_.fixed_text[r.path] = current
+        elif write:
             why = _write_if_unchanged(path, original, data)
             if why is not None:
                 run_.notes.append(f"fixes for {r.path} skipped: {why}")
@@ -344,30 +438,6 @@ def _compiles(text: str, name: str) -> bool:
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         return False
     return True
-
-
-def _fix_notebook(run_: CheckRun, i: int, opts, keys: ProjectKeys, unsafe: bool, write: bool,
-                  collect_diff: bool) -> None:
-    r = run_.results[i]
-    new_text, total, old, new = notebook.fix(r.path, opts, keys.is_read, unsafe, MAX_FIX_PASSES,
-                                             {f.code for f in r.findings})
-    if not total:
-        return
-    run_.fixed += total
-    if collect_diff:
-        for cell in sorted(c for c in new if new[c] != old[c]):
-            run_.diffs.append("".join(difflib.unified_diff(
-                _lines(old[cell]), _lines(new[cell]),
-                fromfile=f"a/{r.path}:cell {cell}", tofile=f"b/{r.path}:cell {cell}")))
-    if write:
-        Path(r.path).write_text(new_text, encoding="utf-8", newline="")
-        run_.results[i] = engine.check_file(r.path, opts)
-        engine.resolve_pending([run_.results[i]], keys.is_read)
-
-
-def _lines(source: str) -> list[str]:
-    """A cell's lines for a diff (nbformat drops the last line's newline)."""
-    return (source if source.endswith("\n") or not source else source + "\n").splitlines(True)
 
 
 def unified_diff(old: str, new: str, name: str) -> str:
@@ -424,13 +494,35 @@ def _write_if_unchanged(path: Path, original: bytes, data: bytes) -> str | None:
             return f"cannot write it ({e.strerror or e})"
         finally:
             if tmp is not None:
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(tmp)
-                except OSError:
-                    pass
         return None
     finally:
         os.close(fd)
+
+
+def _fix_notebook(run_: CheckRun, i: int, opts, keys: ProjectKeys, unsafe: bool, write: bool,
+                  collect_diff: bool) -> None:
+    r = run_.results[i]
+    new_text, total, old, new = notebook.fix(r.path, opts, keys.is_read, unsafe, MAX_FIX_PASSES,
+                                             {f.code for f in r.findings})
+    if not total:
+        return
+    run_.fixed += total
+    if collect_diff:
+        for cell in sorted(c for c in new if new[c] != old[c]):
+            run_.diffs.append("".join(difflib.unified_diff(
+                _lines(old[cell]), _lines(new[cell]),
+                fromfile=f"a/{r.path}:cell {cell}", tofile=f"b/{r.path}:cell {cell}")))
+    if write:
+        Path(r.path).write_text(new_text, encoding="utf-8", newline="")
+        run_.results[i] = engine.check_file(r.path, opts)
+        engine.resolve_pending([run_.results[i]], keys.is_read)
+
+
+def _lines(source: str) -> list[str]:
+    """A cell's lines for a diff (nbformat drops the last line's newline)."""
+    return split_lines(source if source.endswith("\n") or not source else source + "\n", True)
 
 
 def _encoding_of(data: bytes) -> str:

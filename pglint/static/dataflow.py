@@ -30,6 +30,7 @@ from pglint.static.filters import code, make_filter
 from pglint.static.values import (
     UNKNOWN,
     UNKNOWN_PARAMS,
+    WILDCARD,
     Atom,
     ClassRef,
     Const,
@@ -45,7 +46,6 @@ from pglint.static.values import (
     ParamSet,
     PathValue,
     Root,
-    WILDCARD,
     SetValue,
     Union_,
     new_id,

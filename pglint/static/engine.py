@@ -38,6 +38,9 @@ MAX_BYTES = 5_000_000
 # a file that mentions none of these cannot build an optimizer or touch parameters
 PREFILTER = re.compile(rb"optim|Optim|Adam|SGD|Lion|Lamb|param|require_grad|clip_grad")
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+# file-level suppression (as ruff's own file-level directive): a comment line of its own
+_FILE_NOQA = re.compile(r"#\s*pglint:\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?"
+                        r"\s*$", re.IGNORECASE)
 PARALLEL_MIN_FILES = 24
 
 # Deep syntax: libcst's native parser and its (recursive) visitors run on a thread with a
@@ -56,8 +59,8 @@ ANALYSIS_BUDGET_S = 20.0
 CHILD_BUDGET_S = 20.0
 # cheap byte measures of nesting; files over any of them are checked in a child process
 MAX_BRACKET_DEPTH = 100
-MAX_LINE_BYTES = 5_000
-MAX_BRACKET_SPAN = 20_000
+MAX_LINE_BYTES = 2_000
+MAX_BRACKET_SPAN = 10_000
 MAX_INDENT = 400
 MAX_CONTINUATIONS = 2_000
 MAX_ELIF = 2_000
@@ -79,8 +82,8 @@ class FileResult:
     findings: list = field(default_factory=list)
     pending: list = field(default_factory=list)
     error: str | None = None
-    error_at: tuple[int, int] | None = None  # (line, column) of a syntax error
     digest: str | None = None  # sha256 of the bytes checked: --fix edits only those bytes
+    error_at: tuple[int, int] | None = None  # (line, column) of a syntax error
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,10 @@ def decode(data: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
+def max_bytes(path: str) -> int:
+    return MAX_BYTES * 10 if path.endswith(".ipynb") else MAX_BYTES  # outputs, images
+
+
 def read_source(path: str) -> bytes:
     """The bytes of a regular file; raises OSError (``strerror`` says why) otherwise.
 
@@ -117,7 +124,7 @@ def read_source(path: str) -> bytes:
                 else "a socket" if stat.S_ISSOCK(st.st_mode) else "a device"
                 if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file")
         raise OSError(0, f"not a regular file ({kind}); skipped")
-    limit = size_limit(path)
+    limit = max_bytes(path)
     if st.st_size > limit:
         raise OSError(0, f"file is too large to check ({st.st_size:,} bytes; "
                          f"the limit is {limit:,}): exclude it")
@@ -131,10 +138,6 @@ def read_source(path: str) -> bytes:
         os.close(fd)
 
 
-def size_limit(path: str) -> int:
-    return MAX_BYTES * 10 if path.endswith(".ipynb") else MAX_BYTES  # outputs, images
-
-
 def check_file(path: str, options: Options, isolate: bool = True) -> FileResult:
     try:
         data = read_source(path)
@@ -144,10 +147,9 @@ def check_file(path: str, options: Options, isolate: bool = True) -> FileResult:
                           else f"cannot read file: {why}")
     except ValueError as e:  # an unencodable path
         return FileResult(path, error=f"cannot read file: {e}")
-    limit = size_limit(path)
-    if len(data) > limit:
-        return FileResult(path, error=f"file is too large to check (over {limit:,} bytes; "
-                                      f"the limit is {limit:,}): exclude it")
+    if len(data) > max_bytes(path):
+        return FileResult(path, error=f"file is too large to check (it grew over the limit, "
+                                      f"{max_bytes(path):,} bytes): exclude it")
     if isolate and PREFILTER.search(data) and _suspicious(data):
         return check_isolated(data, path, options)
     return check_bytes(data, path, options)
@@ -198,9 +200,7 @@ def check_isolated(data: bytes, path: str, options: Options) -> FileResult:
     proc = mp.Process(target=_isolated_main, args=(child, data, path, options), daemon=True)
     try:
         proc.start()
-    except (OSError, AssertionError):  # AssertionError: pglint runs in a daemonic process
-        parent.close()
-        child.close()
+    except OSError:
         return check_bytes(data, path, options)
     child.close()
     try:
@@ -286,10 +286,8 @@ def _check_source(text: str, path: str, options: Options, line_label=None) -> Fi
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as e:
-        module = _parse_without_indent_form_feeds(text)
-        if module is None:
-            message, at = _syntax_error(text, path, e)
-            return FileResult(path, error=message, error_at=at)
+        message, at = _syntax_error(text, path, e)
+        return FileResult(path, error=message, error_at=at)
     except RecursionError:
         return FileResult(path, error=f"file is too deeply nested to parse (over Python's "
                                       f"recursion limit, {sys.getrecursionlimit():,})")
@@ -320,25 +318,6 @@ def _internal(path: str, e: Exception) -> FileResult:
                                   f"{e}); please report this with the file")
 
 
-_INDENT_FORM_FEED = re.compile(r"^[ \t\x0c]*\x0c", re.MULTILINE)
-
-
-def _parse_without_indent_form_feeds(text: str) -> cst.Module | None:
-    """libcst refuses a form feed in a nested block's indentation, which Python accepts
-    (the tokenizer restarts the column count at it): parse the text without the leading
-    whitespace up to each such form feed.  Positions map back to ``text`` as for any
-    character libcst drops; a fix is placed only on a node whose text is unchanged."""
-    if "\x0c" not in text:
-        return None
-    stripped = _INDENT_FORM_FEED.sub("", text)
-    if stripped == text:
-        return None
-    try:
-        return cst.parse_module(stripped)
-    except Exception:
-        return None
-
-
 def _syntax_error(text: str, path: str, e: cst.ParserSyntaxError) -> tuple[str, tuple[int, int]]:
     """Python's own wording and position for the error (only computed on failure).
 
@@ -357,9 +336,9 @@ def _syntax_error(text: str, path: str, e: cst.ParserSyntaxError) -> tuple[str, 
         pass
     else:
         at = (e.raw_line, e.raw_column + 1)
-        return (f"cannot be analysed: libcst rejects this valid Python at "
-                f"{at[0]}:{at[1]} ({e.message.splitlines()[0] if e.message else 'parse error'}); "
-                f"often tab/space indentation: re-indent with spaces"), at
+        return (f"cannot be analysed: libcst rejects this valid Python at {at[0]}:{at[1]} "
+                f"({e.message.splitlines()[0] if e.message else 'parse error'}); often "
+                f"tab/space indentation: re-indent with spaces"), at
     at = (e.raw_line, e.raw_column + 1)
     return f"syntax error at {at[0]}:{at[1]}: {e.message}", at
 
@@ -371,7 +350,6 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options,
     facts = analyze(ctx, deadline=time.monotonic() + ANALYSIS_BUDGET_S)
     positions = None
     starts: list[int] = []
-    to_text: list = []  # [None] or [map]: where each character of module.code is in text
 
     def pos(node):
         nonlocal positions
@@ -380,23 +358,11 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options,
         return positions[node]
 
     def offsets(node):
-        # positions are in libcst's regenerated code, which is the text itself except that
-        # libcst drops a form feed that starts a statement line (and see
-        # _parse_without_indent_form_feeds)
         if not starts:
-            code = module.code
-            to_text.append(None if code == text else _code_to_text(code, text))
-            starts.extend(line_starts(code))  # Python's line ends, as libcst counts them
+            starts.extend(_column_bases(text))
         r = pos(node)
-        start = starts[r.start.line - 1] + r.start.column
-        end = starts[r.end.line - 1] + r.end.column
-        if to_text[0] is not None:
-            m = to_text[0]
-            at, to = m[start], (m[end - 1] + 1 if end > start else m[start])
-            if at < 0 or to - at != end - start:  # characters dropped inside the node
-                return -1, -1
-            return at, to
-        return start, end
+        return (starts[r.start.line - 1] + r.start.column,
+                starts[r.end.line - 1] + r.end.column)
 
     def edit(node, new_text: str) -> Edit:
         start, end = offsets(node)
@@ -421,8 +387,7 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options,
             f = Finding(
                 code=rep.code, message=rep.message, severity=rep.severity, help=rep.help,
                 filename=path, line=r.start.line, column=r.start.column + 1,
-                end_line=r.end.line, end_column=r.end.column + 1,
-                fix=None if _does_nothing(rep.fix, text) else rep.fix,
+                end_line=r.end.line, end_column=r.end.column + 1, fix=rep.fix,
             )
             if rep.unless_read is not None:
                 result.pending.append(Pending(f, *rep.unless_read))
@@ -431,33 +396,32 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options,
     return result
 
 
-def _code_to_text(code: str, text: str) -> list[int]:
-    """For each offset in ``code`` (``text`` with some characters dropped), its offset in
-    ``text``; one extra entry for the end.  Offsets that cannot be placed are -1."""
+def _column_bases(text: str) -> list[int]:
+    """Per line, the offset libcst's column 0 stands for.
+
+    Lines end where Python's do (lines.py); and like CPython's tokenizer, libcst restarts
+    the column after a form feed in a line's indentation, so column 0 of such a line is
+    just after its last leading form feed.
+    """
+    starts = line_starts(text)
     out = []
-    i, n = 0, len(text)
-    for ch in code:
-        while i < n and text[i] != ch:
-            i += 1
-        if i == n:  # not a subsequence: place nothing (the fixes are then not offered)
-            return [-1] * (len(code) + 1)
-        out.append(i)
-        i += 1
-    out.append(n)
+    for i, s in enumerate(starts):
+        m = _LEAD.match(text, s, starts[i + 1] if i + 1 < len(starts) else len(text))
+        lead = m.group()
+        out.append(s + lead.rfind("\x0c") + 1 if "\x0c" in lead else s)
     return out
 
 
-def _does_nothing(fix, text: str) -> bool:
-    """A fix whose every edit writes back what is there (a rename that found no spelling
-    of the key to rename, e.g. an escaped 'params\\x0c') would report itself applied and
-    leave the finding, and one whose edits could not be placed would write anywhere:
-    neither is offered."""
-    return fix is not None and (
-        all(text[e.start:e.end] == e.text for e in fix.edits)
-        or any(not 0 <= e.start <= e.end <= len(text) for e in fix.edits))
+_LEAD = re.compile(r"[ \t\x0c]*")
+
+
+def _noqa_codes(m: re.Match) -> set | None:
+    c = m.group("codes")
+    return None if c is None else {x.upper() for x in re.split(r"[\s,]+", c) if x}
 
 
 def _noqa_lines(text: str) -> dict:
+    """line -> codes silenced on it (None: all); key 0 holds the file-level codes."""
     out: dict = {}
     if "noqa" not in text.lower():
         return out
@@ -466,16 +430,34 @@ def _noqa_lines(text: str) -> dict:
             continue
         m = _NOQA.search(line)
         if m is not None:
-            c = m.group("codes")
-            out[i] = None if c is None else {x.upper() for x in re.split(r"[\s,]+", c) if x}
+            out[i] = _noqa_codes(m)
+    if "pglint" in text.lower():
+        _file_noqa(text, out)
     return out
 
 
+def _file_noqa(text: str, out: dict) -> None:
+    """`# pglint: noqa` / `# pglint: noqa: PG004` on a comment line of its own (a real
+    comment token, not text inside a string)."""
+    try:
+        tokens = list(tokenize.generate_tokens(iter(split_lines(text, keepends=True)).__next__))
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return
+    for tok in tokens:
+        if tok.type != tokenize.COMMENT or tok.line[: tok.start[1]].strip():
+            continue
+        m = _FILE_NOQA.fullmatch(tok.string)
+        if m is None:
+            continue
+        got = _noqa_codes(m)
+        if got is None or out.get(0, set()) is None:
+            out[0] = None
+        else:
+            out[0] = out.get(0, set()) | got
+
+
 def _suppressed(noqa: dict, line: int, code: str) -> bool:
-    if line not in noqa:
-        return False
-    allowed = noqa[line]
-    return allowed is None or code in allowed
+    return any(key in noqa and (noqa[key] is None or code in noqa[key]) for key in (0, line))
 
 
 def _check_chunk(args) -> list:
