@@ -124,3 +124,11 @@ def test_a_deep_file_checked_inside_a_daemonic_process(tmp_path):
     error, found = queue.get(timeout=120)
     proc.join(30)
     assert error is None and found == ["PG007"]
+
+
+def test_form_feed_in_nested_indentation_is_checked_not_declined():
+    source = (REGRESSIONS / "form_feed_nested_indent.py").read_text(encoding="utf-8")
+    result = fuzzing.check_text(source)
+    assert result.error is None
+    assert sorted((f.code, f.line, f.fix is not None) for f in result.findings) == [
+        ("PG007", 12, True), ("PG010", 9, True)]

@@ -9,6 +9,7 @@ handed to every rule.  Many files are checked in parallel processes.
 from __future__ import annotations
 
 import hashlib
+import bisect
 import os
 import re
 import stat
@@ -200,7 +201,9 @@ def check_isolated(data: bytes, path: str, options: Options) -> FileResult:
     proc = mp.Process(target=_isolated_main, args=(child, data, path, options), daemon=True)
     try:
         proc.start()
-    except OSError:
+    except (OSError, AssertionError):  # AssertionError: pglint runs in a daemonic process
+        parent.close()
+        child.close()
         return check_bytes(data, path, options)
     child.close()
     try:
@@ -283,11 +286,14 @@ def _on_big_stack(fn, *args):
 
 
 def _check_source(text: str, path: str, options: Options, line_label=None) -> FileResult:
+    refed: frozenset = frozenset()
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as e:
-        message, at = _syntax_error(text, path, e)
-        return FileResult(path, error=message, error_at=at)
+        module, refed = _parse_without_indent_form_feeds(text)
+        if module is None:
+            message, at = _syntax_error(text, path, e)
+            return FileResult(path, error=message, error_at=at)
     except RecursionError:
         return FileResult(path, error=f"file is too deeply nested to parse (over Python's "
                                       f"recursion limit, {sys.getrecursionlimit():,})")
@@ -296,7 +302,7 @@ def _check_source(text: str, path: str, options: Options, line_label=None) -> Fi
     except Exception as e:  # libcst raises a few other errors on odd input
         return FileResult(path, error=f"cannot parse file: {e}")
     try:
-        return _run_rules(module, text, path, options, line_label)
+        return _run_rules(module, text, path, options, line_label, refed)
     except RecursionError:
         return FileResult(path, error=f"file is too deeply nested to analyse (over Python's "
                                       f"recursion limit, {sys.getrecursionlimit():,})")
@@ -344,7 +350,7 @@ def _syntax_error(text: str, path: str, e: cst.ParserSyntaxError) -> tuple[str, 
 
 
 def _run_rules(module: cst.Module, text: str, path: str, options: Options,
-               line_label=None) -> FileResult:
+               line_label=None, refed: frozenset = frozenset()) -> FileResult:
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     ctx = build_context(module)
     facts = analyze(ctx, deadline=time.monotonic() + ANALYSIS_BUDGET_S)
@@ -361,6 +367,8 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options,
         if not starts:
             starts.extend(_column_bases(text))
         r = pos(node)
+        if refed and any(n in refed for n in range(r.start.line + 1, r.end.line + 1)):
+            return -1, -1  # the node's text lost a form feed to the parse: no fix on it
         return (starts[r.start.line - 1] + r.start.column,
                 starts[r.end.line - 1] + r.end.column)
 
@@ -387,13 +395,44 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options,
             f = Finding(
                 code=rep.code, message=rep.message, severity=rep.severity, help=rep.help,
                 filename=path, line=r.start.line, column=r.start.column + 1,
-                end_line=r.end.line, end_column=r.end.column + 1, fix=rep.fix,
+                end_line=r.end.line, end_column=r.end.column + 1,
+                fix=None if _unplaceable(rep.fix, text) else rep.fix,
             )
             if rep.unless_read is not None:
                 result.pending.append(Pending(f, *rep.unless_read))
             else:
                 result.findings.append(f)
     return result
+
+
+def _unplaceable(fix, text: str) -> bool:
+    """A fix that is not offered: an edit that could not be placed, or edits that all
+    write back what is there (a rename that found no spelling of the key to rename, e.g.
+    an escaped 'params\\x0c': it would report itself applied and leave the finding)."""
+    return fix is not None and (
+        any(not 0 <= e.start <= e.end <= len(text) for e in fix.edits)
+        or all(text[e.start:e.end] == e.text for e in fix.edits))
+
+
+_INDENT_FORM_FEED = re.compile(r"^[ \t\x0c]*\x0c", re.MULTILINE)
+
+
+def _parse_without_indent_form_feeds(text: str) -> tuple[cst.Module | None, frozenset]:
+    """libcst refuses a form feed in a nested block's indentation, which CPython accepts
+    (its tokenizer restarts the column at it, as _column_bases does): parse the text
+    without each line's leading whitespace up to its last form feed.  Lines keep their
+    numbers and columns keep their bases; returns the module and the changed lines (no
+    fix is placed on a node that spans one of them after its first line)."""
+    if "\x0c" not in text:
+        return None, frozenset()
+    changed = set()
+    starts = line_starts(text)
+    for m in _INDENT_FORM_FEED.finditer(text):
+        changed.add(bisect.bisect_right(starts, m.start()))
+    try:
+        return cst.parse_module(_INDENT_FORM_FEED.sub("", text)), frozenset(changed)
+    except Exception:
+        return None, frozenset()
 
 
 def _column_bases(text: str) -> list[int]:

@@ -7,6 +7,6 @@ model = nn.Linear(4, 2)
 for epoch in range(3):
     if epoch == 1:
         model.weight.require_grad = False
-        doc = """
+          doc = """
   kept"""
         opt = torch.optim.SGD(model.parameters, lr=0.1)
