@@ -8,8 +8,8 @@ handed to every rule.  Many files are checked in parallel processes.
 
 from __future__ import annotations
 
-import hashlib
 import bisect
+import hashlib
 import os
 import re
 import stat
