@@ -8,7 +8,6 @@ handed to every rule.  Many files are checked in parallel processes.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import os
 import re
@@ -286,11 +285,10 @@ def _on_big_stack(fn, *args):
 
 
 def _check_source(text: str, path: str, options: Options, line_label=None) -> FileResult:
-    refed: frozenset = frozenset()
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as e:
-        module, refed = _parse_without_indent_form_feeds(text)
+        module = _parse_without_indent_form_feeds(text)
         if module is None:
             message, at = _syntax_error(text, path, e)
             return FileResult(path, error=message, error_at=at)
@@ -302,7 +300,7 @@ def _check_source(text: str, path: str, options: Options, line_label=None) -> Fi
     except Exception as e:  # libcst raises a few other errors on odd input
         return FileResult(path, error=f"cannot parse file: {e}")
     try:
-        return _run_rules(module, text, path, options, line_label, refed)
+        return _run_rules(module, text, path, options, line_label)
     except RecursionError:
         return FileResult(path, error=f"file is too deeply nested to analyse (over Python's "
                                       f"recursion limit, {sys.getrecursionlimit():,})")
@@ -350,12 +348,13 @@ def _syntax_error(text: str, path: str, e: cst.ParserSyntaxError) -> tuple[str, 
 
 
 def _run_rules(module: cst.Module, text: str, path: str, options: Options,
-               line_label=None, refed: frozenset = frozenset()) -> FileResult:
+               line_label=None) -> FileResult:
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     ctx = build_context(module)
     facts = analyze(ctx, deadline=time.monotonic() + ANALYSIS_BUDGET_S)
     positions = None
     starts: list[int] = []
+    to_text: list = []  # [None] or [map]: where each character of module.code is in text
 
     def pos(node):
         nonlocal positions
@@ -364,13 +363,24 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options,
         return positions[node]
 
     def offsets(node):
+        # positions are in libcst's regenerated code: the text itself, except that libcst
+        # drops a form feed that starts a top-level line (and see
+        # _parse_without_indent_form_feeds), while in a nested block it counts the form
+        # feed as a column; so offsets come from the code and map back to the text
         if not starts:
-            starts.extend(_column_bases(text))
+            code = module.code
+            to_text.append(None if code == text else _code_to_text(code, text))
+            starts.extend(line_starts(code))
         r = pos(node)
-        if refed and any(n in refed for n in range(r.start.line + 1, r.end.line + 1)):
-            return -1, -1  # the node's text lost a form feed to the parse: no fix on it
-        return (starts[r.start.line - 1] + r.start.column,
-                starts[r.end.line - 1] + r.end.column)
+        start = starts[r.start.line - 1] + r.start.column
+        end = starts[r.end.line - 1] + r.end.column
+        if to_text[0] is not None:
+            m = to_text[0]
+            at, to = m[start], (m[end - 1] + 1 if end > start else m[start])
+            if at < 0 or to - at != end - start:  # the node's text lost characters
+                return -1, -1
+            return at, to
+        return start, end
 
     def edit(node, new_text: str) -> Edit:
         start, end = offsets(node)
@@ -405,6 +415,22 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options,
     return result
 
 
+def _code_to_text(code: str, text: str) -> list[int]:
+    """For each offset in ``code`` (``text`` with some characters dropped), its offset in
+    ``text``, plus one for the end; all -1 when ``code`` is not such a text."""
+    out = []
+    i, n = 0, len(text)
+    for ch in code:
+        while i < n and text[i] != ch:
+            i += 1
+        if i == n:
+            return [-1] * (len(code) + 1)
+        out.append(i)
+        i += 1
+    out.append(n)
+    return out
+
+
 def _unplaceable(fix, text: str) -> bool:
     """A fix that is not offered: an edit that could not be placed, or edits that all
     write back what is there (a rename that found no spelling of the key to rename, e.g.
@@ -417,41 +443,20 @@ def _unplaceable(fix, text: str) -> bool:
 _INDENT_FORM_FEED = re.compile(r"^[ \t\x0c]*\x0c", re.MULTILINE)
 
 
-def _parse_without_indent_form_feeds(text: str) -> tuple[cst.Module | None, frozenset]:
+def _parse_without_indent_form_feeds(text: str) -> cst.Module | None:
     """libcst refuses a form feed in a nested block's indentation, which CPython accepts
-    (its tokenizer restarts the column at it, as _column_bases does): parse the text
-    without each line's leading whitespace up to its last form feed.  Lines keep their
-    numbers and columns keep their bases; returns the module and the changed lines (no
-    fix is placed on a node that spans one of them after its first line)."""
+    (its tokenizer restarts the column at it): parse the text without each line's leading
+    whitespace up to its last form feed.  Offsets map back to the text as for any
+    character libcst drops; no fix is placed on a node whose text lost one."""
     if "\x0c" not in text:
-        return None, frozenset()
-    changed = set()
-    starts = line_starts(text)
-    for m in _INDENT_FORM_FEED.finditer(text):
-        changed.add(bisect.bisect_right(starts, m.start()))
+        return None
+    stripped = _INDENT_FORM_FEED.sub("", text)
+    if stripped == text:
+        return None
     try:
-        return cst.parse_module(_INDENT_FORM_FEED.sub("", text)), frozenset(changed)
+        return cst.parse_module(stripped)
     except Exception:
-        return None, frozenset()
-
-
-def _column_bases(text: str) -> list[int]:
-    """Per line, the offset libcst's column 0 stands for.
-
-    Lines end where Python's do (lines.py); and like CPython's tokenizer, libcst restarts
-    the column after a form feed in a line's indentation, so column 0 of such a line is
-    just after its last leading form feed.
-    """
-    starts = line_starts(text)
-    out = []
-    for i, s in enumerate(starts):
-        m = _LEAD.match(text, s, starts[i + 1] if i + 1 < len(starts) else len(text))
-        lead = m.group()
-        out.append(s + lead.rfind("\x0c") + 1 if "\x0c" in lead else s)
-    return out
-
-
-_LEAD = re.compile(r"[ \t\x0c]*")
+        return None
 
 
 def _noqa_codes(m: re.Match) -> set | None:
