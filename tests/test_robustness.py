@@ -45,7 +45,7 @@ def test_fix_offsets_with_odd_line_end_characters(project, run_cli, ch):
            f"# {ch}{ch}\n"
            "model.weight.require_grad = False\n")
     f = project("m.py", "", raw=src.encode())
-    code, _, err = run_cli("check", "--fix", str(f), cwd=project.root)
+    code, _, err = run_cli("check", "--fix", "--unsafe-fixes", str(f), cwd=project.root)
     assert code == 0, err
     assert f.read_bytes().decode() == src.replace("require_grad", "requires_grad")
 
@@ -55,13 +55,15 @@ def test_form_feed_before_fixable_line_and_noqa(project, run_cli):
            "opt = torch.optim.SGD(model.parameters())\n"
            "# a \u2028 comment\n"
            "\x0cmodel.a.require_grad = False  # noqa: PG010\n"
-           "\x0cmodel.b.require_grad = False\n")
+           "\x0cmodel.b.require_grad = False\n"
+           "\x0c \x0cmodel.c.require_grad = False\n")
     f = project("m.py", "", raw=src.encode())
     code, out, _ = run_cli("check", "--output-format", "concise", str(f), cwd=project.root)
     assert code == 1
-    assert [ln.split(":")[1] for ln in out.splitlines() if "PG010" in ln] == ["5"]
-    run_cli("check", "--fix", str(f), cwd=project.root)
-    assert f.read_bytes().decode() == src.replace("b.require_grad", "b.requires_grad")
+    assert [ln.split(":")[1] for ln in out.splitlines() if "PG010" in ln] == ["5", "6"]
+    run_cli("check", "--fix", "--unsafe-fixes", str(f), cwd=project.root)
+    assert f.read_bytes().decode() == src.replace("b.require_grad", "b.requires_grad").replace(
+        "c.require_grad", "c.requires_grad")
 
 
 # ------------------------------------------------------------------ applying fixes
@@ -376,7 +378,7 @@ def test_python_m_ignores_modules_in_the_cwd(tmp_path):
 def test_diff_without_trailing_newline_is_a_valid_patch(tmp_path):
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     (tmp_path / "a.py").write_text(PG010.rstrip("\n"))
-    r = _cli("check", "--diff", "a.py", cwd=tmp_path)
+    r = _cli("check", "--diff", "--unsafe-fixes", "a.py", cwd=tmp_path)
     assert r.returncode == 1 and "\\ No newline at end of file" in r.stdout
     (tmp_path / "p.diff").write_text(r.stdout)
     ok = subprocess.run(["git", "apply", "--check", "p.diff"], cwd=tmp_path, capture_output=True,

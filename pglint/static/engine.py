@@ -1,8 +1,8 @@
 """The static engine: read, pre-filter, parse once, interpret once, run every rule.
 
 Per file: a text pre-filter skips files that cannot build an optimizer; the rest are
-parsed once with libcst, wrapped once in a MetadataWrapper (positions are resolved
-only when a file has findings), interpreted once by the shared dataflow layer, and
+parsed once with libcst (positions are resolved, in one pass, only when a file has
+findings: ``positions``), interpreted once by the shared dataflow layer, and
 handed to every rule.  Many files are checked in parallel processes.
 """
 
@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from io import BytesIO
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from pglint import codes
 from pglint.finding import Edit, Finding
@@ -32,6 +31,7 @@ from pglint.static.context import build_context
 from pglint.static.dataflow import TooComplex, analyze
 from pglint.static.filters import code as node_code
 from pglint.static.lines import line_starts, split_lines
+from pglint.static.positions import resolve as resolve_positions
 from pglint.static.rules import RuleContext, all_rules
 
 MAX_BYTES = 5_000_000
@@ -349,7 +349,6 @@ def _syntax_error(text: str, path: str, e: cst.ParserSyntaxError) -> tuple[str, 
 
 def _run_rules(module: cst.Module, text: str, path: str, options: Options,
                line_label=None) -> FileResult:
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     ctx = build_context(module)
     facts = analyze(ctx, deadline=time.monotonic() + ANALYSIS_BUDGET_S)
     positions = None
@@ -359,14 +358,18 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options,
     def pos(node):
         nonlocal positions
         if positions is None:
-            positions = wrapper.resolve(PositionProvider)
+            positions = resolve_positions(module)
         return positions[node]
 
     def offsets(node):
-        # positions are in libcst's regenerated code: the text itself, except that libcst
-        # drops a form feed that starts a top-level line (and see
-        # _parse_without_indent_form_feeds), while in a nested block it counts the form
-        # feed as a column; so offsets come from the code and map back to the text
+        pos(node)
+        # positions.py's offsets are into libcst's generated code, which equals the text
+        # except that libcst drops a form feed that starts a top-level line (and see
+        # _parse_without_indent_form_feeds) while it counts one in a block's indentation
+        # as a column: with a form feed about, offsets come from the code and map back
+        spans = getattr(positions, "_spans", None) if "\x0c" not in text else None
+        if spans is not None:
+            return spans[node]
         if not starts:
             code = module.code
             to_text.append(None if code == text else _code_to_text(code, text))
