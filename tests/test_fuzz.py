@@ -81,10 +81,12 @@ def test_fix_python_refuses_is_not_written(project, run_cli, monkeypatch):
         return real(text, edits).replace("f(a=1, b=2)", "f(a=1, a=2)")
 
     monkeypatch.setattr(check, "splice", repeated_keyword)
-    code, out, err = run_cli("check", "--fix", "train.py", cwd=project.root)
+    code, out, err = run_cli("check", "--fix", "--unsafe-fixes", "train.py",
+                                cwd=project.root)
     assert f.read_text() == src and "Fixed" not in err and "PG010" in out
     monkeypatch.setattr(check, "splice", real)
-    code, out, err = run_cli("check", "--fix", "train.py", cwd=project.root)
+    code, out, err = run_cli("check", "--fix", "--unsafe-fixes", "train.py",
+                                cwd=project.root)
     assert "requires_grad = False" in f.read_text() and "Fixed 1 finding" in err
 
 
