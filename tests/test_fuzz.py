@@ -99,7 +99,7 @@ def test_form_feed_and_line_separators_keep_noqa_on_its_line():
 
 
 DEEP = ("import torch\nx = " + "(" * 150 + "1" + ")" * 150
-        + "\nopt = torch.optim.SGD(m.parameters, lr=1)\n")
+        + "\nm = torch.nn.Linear(2, 2)\nopt = torch.optim.SGD(m.parameters, lr=1)\n")
 
 
 def _check_in_daemon(path, queue):
