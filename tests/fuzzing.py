@@ -358,14 +358,14 @@ def render(g: Gen, body: list[tuple[int, str]]) -> str:
             line += f"  # note{g.pick(SAFE_IN_COMMENT)} more"
         if g.chance(0.05):
             line += "  # noqa" + g.pick(["", ": PG010", ": PG004,PG001"])
-        if g.chance(0.04) and not text.endswith(":"):
+        if g.chance(0.04) and not text.endswith(":") and not text.startswith("@"):
             line += "; pass"
         if g.chance(0.04):
             line = "\x0c" + line  # a form feed before the indentation
         lines.append(line)
         if g.chance(0.06):
             lines.append(unit * indent + f"# {g.pick(SAFE_IN_COMMENT)}{g.pick(SAFE_IN_COMMENT)}")
-        if g.chance(0.04) and not text.endswith(":"):
+        if g.chance(0.04) and not text.endswith(":") and not text.startswith("@"):
             lines.append(unit * indent + f"s = {g.quote('text')}")
         if g.chance(0.03):
             lines.append("")
