@@ -26,6 +26,7 @@ from pglint.static.context import (
     _target_names,
 )
 from pglint.static.filters import code, make_filter
+from pglint.static.names import names_can_equal
 from pglint.static.values import (
     UNKNOWN,
     UNKNOWN_PARAMS,
@@ -73,6 +74,7 @@ class Reuse:
     first: cst.CSTNode
     second: cst.CSTNode
     in_loop: bool  # the second use is the same code in the loop's next iteration
+    call: bool = False  # the second use is a call given the exhausted iterator
 
 
 @dataclass
@@ -114,6 +116,13 @@ class Facts:
     uses: dict = field(default_factory=dict)  # oneshot id -> [nodes where a list would serve]
     refs: dict = field(default_factory=dict)  # oneshot id -> every Name node that reads it
     attr_stores: list = field(default_factory=list)  # (Attribute target, statement) (PG010)
+    # PG105: ([(node, value, starred, params if starred)], Group, OptimizerValue) for each
+    # group whose params is a list literal
+    group_lists: list = field(default_factory=list)
+    # PG011: (Comparison, name variable, strings, the model's spelling)
+    never_match: list = field(default_factory=list)
+    # PG012: (GroupDict, name, OptimizerValue) built beside an optimizer, never reaching one
+    unused_groups: list = field(default_factory=list)
 
 
 # ------------------------------------------------------------------ state
@@ -265,6 +274,12 @@ class Interpreter:
         self.loop_exit_base: list[int] = []  # exit_stack length when each loop was entered
         self.free_roots: dict[str, Root] = {}  # parameters, globals: one binding per scope
         self.current_stmt: cst.CSTNode | None = None
+        # PG011: loop variable -> (env version, what its names can equal) for the names of
+        # ``for n, p in model.named_parameters()``
+        self.name_vars: dict[str, tuple] = {}
+        self.name_sources: dict[int, tuple] = {}  # one-shot id -> (model text, can_equal)
+        self.group_dicts: list = []  # PG012: (GroupDict, name) bound by this scope
+        self.first_optimizer: OptimizerValue | None = None  # the first one this scope builds
 
     # ---------------------------------------------------------- bindings
     def bind(self, name: str, value: Any) -> None:
@@ -339,7 +354,7 @@ class Interpreter:
             self.model_change(node, base, target.attr.value, value)
 
     def store_subscript(self, target: cst.Subscript, value: Any, node) -> None:
-        base = self.eval(target.value, consume=False)
+        base = self.eval_base(target.value)
         key = self.subscript_key(target)
         if isinstance(base, GroupDict):
             if isinstance(key, str):
@@ -407,6 +422,9 @@ class Interpreter:
     def small(self, node) -> None:
         if isinstance(node, cst.Assign):
             value = self.eval(node.value)
+            if (isinstance(value, GroupDict) and value.node is node.value and self.report
+                    and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name)):
+                self.group_dicts.append((value, node.targets[0].target.value))
             if isinstance(value, OptimizerValue):
                 self.replacing(value, [t.target for t in node.targets])
             for t in node.targets:
@@ -493,6 +511,7 @@ class Interpreter:
 
         def header():
             self.bind_target(node.target, elem, node)
+            self.note_name_var(node.target, it)
 
         # a loop over a known, non-empty list of groups runs its body for every element
         runs = isinstance(elem, ElementOf) and not _has_jump(node.body)
@@ -583,6 +602,88 @@ class Interpreter:
         if self.report:
             self.facts.uses.setdefault(it.id, []).append(node)
 
+    def eval_base(self, node: cst.BaseExpression) -> Any:
+        """The receiver of an item read or store, or of a dict method: reading ``g["lr"]``
+        or writing ``g["lr"] = x`` does not hand the dict ``g`` itself anywhere (PG012)."""
+        if isinstance(node, cst.Name):
+            got = self.state.env.get(node.value)
+            if got is not None and isinstance(got[0], GroupDict):
+                return got[0]
+        return self.eval(node)
+
+    def call_given_exhausted(self, node: cst.Call, m) -> Any:
+        """Evaluate a call; an argument that names a one-shot iterable proven exhausted
+        before the call receives nothing (PG002), whatever the callee does with it."""
+        before = []
+        if self.report and not _only_inspects(self.ctx.qualname(node.func)
+                                               if isinstance(node.func, (cst.Name, cst.Attribute))
+                                               else None):
+            for a in node.args:
+                if isinstance(a.value, cst.Name):
+                    got = self.state.env.get(a.value.value)
+                    if got is not None and isinstance(got[0], OneShot) \
+                            and got[0].id in self.state.consumed:
+                        before.append((a.value, got[0], self.state.consumed[got[0].id]))
+        n = len(self.facts.reuses)
+        value = m(node)
+        for arg, it, first in before:
+            if not any(r.second is arg for r in self.facts.reuses[n:]):
+                self.facts.reuses.append(Reuse(it, first, arg, in_loop=False, call=True))
+        return value
+
+    def note_group_list(self, value: Any, group: Group, opt: OptimizerValue, node) -> None:
+        """A group's params written as a list literal right there (PG105)."""
+        if (self.report and isinstance(value, ListObj) and value.parts is not None
+                and value.node is node and isinstance(node, (cst.List, cst.Tuple))):
+            parts = [(n, v, star, self.params_of(v) if star else None)
+                     for n, v, star in value.parts]
+            self.facts.group_lists.append((parts, group, opt))
+
+    def note_name_var(self, target, it: Any) -> None:
+        """``for n, p in model.named_parameters()``: what ``n`` can equal (PG011)."""
+        if not isinstance(it, OneShot) or it.id not in self.name_sources:
+            return
+        if isinstance(target, cst.Tuple) and len(target.elements) == 2:
+            n = target.elements[0].value
+            if isinstance(n, cst.Name) and n.value in self.state.env:
+                self.name_vars[n.value] = (self.state.env[n.value][1], self.name_sources[it.id])
+
+    def ev_Comparison(self, node: cst.Comparison):
+        self.eval_children(node)
+        if (self.report and isinstance(node.left, cst.Name) and len(node.comparisons) == 1
+                and isinstance(node.comparisons[0].operator, (cst.In, cst.NotIn))):
+            var = self.name_vars.get(node.left.value)
+            got = self.state.env.get(node.left.value)
+            if var is not None and got is not None and got[1] == var[0]:
+                model, can_equal = var[1]
+                strings = self.strings_of(node.comparisons[0].comparator)
+                if strings and not any(can_equal(x) for x in strings):
+                    self.facts.never_match.append((node, node.left.value, strings, model))
+        return UNKNOWN
+
+    def strings_of(self, node: cst.BaseExpression) -> tuple | None:
+        """The strings of a literal list, tuple or set (or a name bound to one)."""
+        if isinstance(node, cst.Name):
+            got = self.state.env.get(node.value)
+            if got is None:
+                return None
+            v = got[0]
+            if isinstance(v, Const):
+                v = v.value
+            elif isinstance(v, SetValue) and isinstance(v.node, cst.Set):
+                v = _literal_set(v.node)
+            else:
+                return None
+        elif isinstance(node, (cst.List, cst.Tuple)):
+            v = literal(node)
+        elif isinstance(node, cst.Set):
+            v = _literal_set(node)
+        else:
+            return None
+        if isinstance(v, (list, tuple, frozenset)) and v and all(isinstance(x, str) for x in v):
+            return tuple(sorted(v)) if isinstance(v, frozenset) else tuple(v)
+        return None
+
     def element_of(self, it: Any) -> Any:
         if isinstance(it, ListObj) and not it.open and it.elements:
             return ElementOf(it)
@@ -593,6 +694,8 @@ class Interpreter:
         if node is None:
             return UNKNOWN
         m = getattr(self, "ev_" + type(node).__name__, None)
+        if isinstance(node, cst.Call) and node.args:
+            return self.call_given_exhausted(node, m)
         if m is None:
             self.eval_children(node)
             v = literal(node)
@@ -632,6 +735,8 @@ class Interpreter:
             val, ver = got
             if isinstance(val, OneShot) and self.report:
                 self.facts.refs.setdefault(val.id, []).append(node)
+            if isinstance(val, GroupDict):
+                val.escaped = True  # the dict itself goes somewhere (PG012)
             if val is UNKNOWN or isinstance(val, _NewModule):
                 # an object pglint does not model (a model, a module): a root for paths
                 return PathValue(Root(node.value, ver), (), node)
@@ -660,7 +765,7 @@ class Interpreter:
         return UNKNOWN
 
     def ev_Subscript(self, node: cst.Subscript):
-        base = self.eval(node.value)
+        base = self.eval_base(node.value)
         key = self.subscript_key(node)
         if key is UNKNOWN:
             for el in node.slice:
@@ -725,14 +830,17 @@ class Interpreter:
             v = literal(node)
             if v is not UNKNOWN:  # (0.9, 0.999), [0.1, 0.01]: a literal value
                 return Const(v, node)
-        elems, open_ = [], False
+        elems, open_, parts = [], False, []
         for el in node.elements:
             if isinstance(el, cst.StarredElement):
-                self.eval(el.value)
+                parts.append((el, self.eval(el.value), True))
                 open_ = True
             else:
                 elems.append(self.eval(el.value))
-        return ListObj(node, elems, open_)
+                parts.append((el.value, elems[-1], False))
+                if isinstance(elems[-1], GroupDict):
+                    elems[-1].escaped = True  # held by a list
+        return ListObj(node, elems, open_, parts=parts)
 
     ev_Tuple = ev_List
 
@@ -770,6 +878,7 @@ class Interpreter:
         elif isinstance(first_iter, OneShot):
             self.note_use(first_iter, fors[0].iter)
         self.bind_target(fors[0].target, self.element_of(first_iter), node)
+        self.note_name_var(fors[0].target, first_iter)
         deferred = []
         for f in fors[1:]:
             it = self.eval(f.iter)
@@ -884,8 +993,20 @@ class Interpreter:
                     and (self.self_class, func.attr.value) in self.ctx.methods):
                 fn = self.ctx.methods[(self.self_class, func.attr.value)]
                 return self.helper_call(node, fn, self.eval(func.value))
+        if (isinstance(func, cst.Attribute) and func.attr.value in _SAME_MODULE
+                and isinstance(func.value, cst.Call)):
+            # Net().to(device), nn.Linear(4, 2).cuda().half(): still the new module
+            base = self.eval(func.value)
+            for a in node.args:
+                self.eval(a.value)
+            return base if isinstance(base, _NewModule) else UNKNOWN
         callee = self.eval(func)
         q = self.ctx.qualname(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        if (q is not None and q.startswith("transformers.") and q.endswith(".from_pretrained")
+                and self.ctx.is_imported(func)):
+            for a in node.args:
+                self.eval(a.value)
+            return _NewModule(node, True)  # a Hugging Face model, loaded
         if isinstance(callee, ClassRef):
             return self.optimizer_call(node, callee.cls)
         if q is not None and q.startswith("<local>."):
@@ -973,13 +1094,20 @@ class Interpreter:
             params = ParamSet((Atom(base.root, base.path, recursive=recurse),), node)
         else:
             params = UNKNOWN_PARAMS
-        return OneShot(node, code(node), params, (), self.loop_depth)
+        it = OneShot(node, code(node), params, (), self.loop_depth)
+        if named and not node.args and isinstance(func.value, cst.Name):
+            got = self.state.env.get(func.value.value)
+            if got is not None and isinstance(got[0], _NewModule):
+                can_equal = names_can_equal(self.ctx, got[0].node)
+                if can_equal is not None:
+                    self.name_sources[it.id] = (func.value.value, can_equal)
+        return it
 
     def method_call(self, node: cst.Call, func: cst.Attribute) -> tuple[bool, Any]:
         attr = func.attr.value
         if attr in ("append", "extend", "insert", "add_param_group", "update", "load_state_dict",
                     "pop", "get", "setdefault", "copy"):
-            base = self.eval(func.value)
+            base = self.eval_base(func.value) if attr != "copy" else self.eval(func.value)
         else:
             return False, UNKNOWN
         args = [self.eval(a.value) for a in node.args]
@@ -1112,6 +1240,8 @@ class Interpreter:
         if self.report:
             self.facts.peers[opt.id] = self.alive_optimizers()
             self.facts.optimizers.append(opt)
+            if self.first_optimizer is None:
+                self.first_optimizer = opt
         return opt
 
     def attach_params(self, opt: OptimizerValue, value: Any, node) -> None:
@@ -1144,6 +1274,7 @@ class Interpreter:
             return
         self.consume(value, node)
         opt.groups.append(Group(self.params_of(value), None, node, 0))
+        self.note_group_list(value, opt.groups[-1], opt, node)
 
     def attach_group(self, opt: OptimizerValue, d: GroupDict, site) -> Group | None:
         """Group dict ``d`` reaches ``opt`` through the argument ``site``."""
@@ -1167,6 +1298,7 @@ class Interpreter:
         if isinstance(v, OneShot):
             entry.value = Materialized(v.params, entry.value_node)
         g = Group(UNKNOWN_PARAMS if d.template else self.params_of(v), d, entry.value_node)
+        self.note_group_list(v, g, opt, entry.value_node)
         if not d.template:
             opt.groups.append(g)
         return g
@@ -1238,6 +1370,78 @@ class _DeepCopy:
 _SOME_OPTIMIZER = OptClass("optimizer", "third", None)
 
 
+# methods of a module that return the module itself
+_SAME_MODULE = frozenset({"to", "cuda", "cpu", "half", "float", "double", "bfloat16", "train",
+                          "eval", "requires_grad_", "to_empty"})
+# callees that look at an object without iterating it (PG002's "any later call")
+_INSPECTORS = frozenset({"print", "repr", "str", "id", "type", "isinstance", "issubclass",
+                         "hasattr", "getattr", "setattr", "delattr", "callable", "len", "hash",
+                         "vars", "dir", "format", "next", "bool", "iter"})
+
+
+def _only_inspects(q: str | None) -> bool:
+    return q in _INSPECTORS
+
+
+def _literal_set(node: cst.Set) -> Any:
+    try:
+        v = ast.literal_eval(code(node))
+    except Exception:
+        return None
+    return frozenset(v) if isinstance(v, set) else None
+
+
+def _closure_names(fn: cst.FunctionDef) -> set[str] | None:
+    """Names read by functions, lambdas and classes nested in ``fn``; None when ``fn``
+    reads its own frame (``locals()``, ``vars()``, ``eval``, ``exec``)."""
+    out: set[str] = set()
+    frame = False
+
+    class V(cst.CSTVisitor):
+        def __init__(self):
+            self.depth = 0
+
+        def on_visit(self, node) -> bool:
+            nonlocal frame
+            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                self.depth += 1
+            elif isinstance(node, cst.Name):
+                if self.depth:
+                    out.add(node.value)
+                if node.value in ("locals", "vars", "eval", "exec", "globals"):
+                    frame = True
+            return True
+
+        def on_leave(self, node) -> None:
+            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                self.depth -= 1
+
+    for stmt in _block(fn.body):
+        stmt.visit(V())
+    return None if frame else out
+
+
+def _unused_groups(interp: Interpreter, fn: cst.FunctionDef) -> None:
+    """PG012: group dicts this function builds and binds to a name that never go anywhere,
+    while the function builds an optimizer."""
+    opt = interp.first_optimizer
+    if opt is None or not interp.group_dicts:
+        return
+    closure = _closure_names(fn)
+    if closure is None:
+        return
+    for d, name in interp.group_dicts:
+        if d.escaped or d.passed or d.open or name in closure:
+            continue
+        params = d.keys.get("params")
+        if params is None or not set(d.keys) - {"params", "name", "param_names"}:
+            continue
+        if isinstance(params.value, ListObj) and not params.value.elements \
+                and not params.value.open:
+            continue  # an empty list: nothing left untrained
+        interp.facts.unused_groups.append((d, name, opt))
+
+
 def analyze(ctx: FileContext) -> Facts:
     """Interpret every scope of the file once and return the facts found."""
     facts = Facts()
@@ -1249,4 +1453,5 @@ def analyze(ctx: FileContext) -> Facts:
                              local_names=ctx.assigned[fn])
         interp.bind_parameters(fn)
         interp.run_block(_block(fn.body))
+        _unused_groups(interp, fn)
     return facts

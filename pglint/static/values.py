@@ -154,6 +154,7 @@ class GroupDict:
     passed: bool = False
     stmt: cst.CSTNode | None = None  # the statement that wrote it
     id: int = field(default_factory=new_id)
+    escaped: bool = False  # read as a whole somewhere (passed, stored, returned...) (PG012)
 
 
 @dataclass(eq=False)
@@ -169,6 +170,9 @@ class ListObj:
     open: bool = False
     id: int = field(default_factory=new_id)
     tensors: bool = False
+    # a literal's elements as written, starred ones included: [(node, value, starred)]
+    # (PG105); None once the list may have changed (a method call, an item store)
+    parts: list | None = None
 
 
 @dataclass(eq=False)
