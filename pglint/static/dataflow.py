@@ -11,6 +11,7 @@ tree for themselves when a fact is available.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,7 @@ from pglint.static.values import (
     ParamSet,
     PathValue,
     Root,
+    Scaled,
     SetValue,
     Union_,
     new_id,
@@ -367,7 +369,11 @@ class Interpreter:
             self.model_change(node, base, key, value)
 
     def model_change(self, node, base: PathValue, seg, value: Any) -> None:
-        if isinstance(value, _NewModule) and value.module and self.report:
+        if isinstance(value, _NewModule) and self.report and (value.module or (
+                base.path and _class_name(value.node) is not None
+                and not _NOT_MODULE.search(_class_name(value.node)))):
+            # a torch module, or any class built into a sub-module's slot
+            # (model.roi_heads.box_predictor = FastRCNNPredictor(...))
             self.facts.model_changes.append(ModelChange(
                 node, code(node).strip().splitlines()[0],
                 PathValue(base.root, base.path + (seg,)), self.alive_optimizers()))
@@ -807,7 +813,9 @@ class Interpreter:
             if isinstance(a, ListObj) and isinstance(b, ListObj):
                 return ListObj(node, a.elements + b.elements, a.open or b.open)
             return Materialized(union(self.params_of(a), self.params_of(b), node=node), node)
-        return UNKNOWN
+        if isinstance(node.operator, _SET_OPS) and isinstance(a, SetValue):
+            return SetValue(node)  # set(a) | set(b), s - {x}: still a set (PG006)
+        return _scaled(node, a, b)
 
     def ev_Dict(self, node: cst.Dict):
         d = GroupDict(node, stmt=self.current_stmt)
@@ -1172,7 +1180,7 @@ class Interpreter:
         args = [self.eval(a.value) for a in node.args]
         last = q.split(".")[-1]
         # islice takes a few items and zip stops at the shortest: neither exhausts its inputs
-        partial = last in ("islice", "zip")
+        partial = last == "islice" or last == "zip" and not _same_lengths(args, self.params_of)
         inner = () if partial else tuple(v for v in args if isinstance(v, (OneShot, Union_)))
         for v, a in zip(args, node.args):
             if isinstance(v, OneShot):
@@ -1269,7 +1277,7 @@ class Interpreter:
         if isinstance(value, Union_):
             opt.groups_known = False
             return
-        if value is UNKNOWN or isinstance(value, (Const, GroupDict, ElementOf)):
+        if value is UNKNOWN or isinstance(value, (Const, GroupDict, ElementOf, Scaled)):
             opt.groups_known = False
             return
         self.consume(value, node)
@@ -1370,6 +1378,42 @@ class _DeepCopy:
 _SOME_OPTIMIZER = OptClass("optimizer", "third", None)
 
 
+_SET_OPS = (cst.BitOr, cst.Subtract, cst.BitAnd, cst.BitXor)
+# classes that hold settings or state, never parameters (PG009's "any class" rule)
+_NOT_MODULE = re.compile(r"(Config|Args|Arguments|Settings|Options|Params|Hparams|State|Dict|"
+                         r"List|Tuple|Set|Counter|Meter|Logger|Writer|Timer|Path|Tensor)$")
+
+
+def _class_name(call: cst.CSTNode) -> str | None:
+    f = call.func if isinstance(call, cst.Call) else None
+    name = f.value if isinstance(f, cst.Name) else f.attr.value if isinstance(f, cst.Attribute) else None
+    return name if name and name[:1].isupper() else None
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, Const) and isinstance(v.value, (int, float)) \
+        and not isinstance(v.value, bool) and v.value != 0
+
+
+def _scaled(node: cst.BinaryOperation, a: Any, b: Any) -> Any:
+    """``lr / 10``, ``lr * 0.1``, ``2 * lr`` over a name's value: Scaled (PG008)."""
+    def sym(v):
+        if isinstance(v, PathValue) and not v.path:
+            return v.root, 1.0
+        if isinstance(v, Scaled):
+            return v.root, v.factor
+        return None
+
+    op = node.operator
+    if isinstance(op, (cst.Multiply, cst.Divide)) and sym(a) and _number(b):
+        root, f = sym(a)
+        return Scaled(root, f * b.value if isinstance(op, cst.Multiply) else f / b.value, node)
+    if isinstance(op, cst.Multiply) and _number(a) and sym(b):
+        root, f = sym(b)
+        return Scaled(root, f * a.value, node)
+    return UNKNOWN
+
+
 # methods of a module that return the module itself
 _SAME_MODULE = frozenset({"to", "cuda", "cpu", "half", "float", "double", "bfloat16", "train",
                           "eval", "requires_grad_", "to_empty"})
@@ -1377,6 +1421,15 @@ _SAME_MODULE = frozenset({"to", "cuda", "cpu", "half", "float", "double", "bfloa
 _INSPECTORS = frozenset({"print", "repr", "str", "id", "type", "isinstance", "issubclass",
                          "hasattr", "getattr", "setattr", "delattr", "callable", "len", "hash",
                          "vars", "dir", "format", "next", "bool", "iter"})
+
+
+def _same_lengths(args: list, params_of) -> bool:
+    """zip's inputs provably have one length: one input, or the same parameters each."""
+    if len(args) == 1:
+        return True
+    sets = [params_of(v) for v in args]
+    return all(s.known and s.atoms == sets[0].atoms for s in sets) and \
+        not any(a.list_id is not None for a in sets[0].atoms)
 
 
 def _only_inspects(q: str | None) -> bool:

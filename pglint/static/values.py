@@ -245,3 +245,12 @@ class OptimizerValue:
     id: int = field(default_factory=new_id)
     replaced: bool = False  # a later assignment rebuilt it under the same name
 
+
+
+@dataclass(eq=False)
+class Scaled:
+    """``lr``, ``lr / 10``, ``2 * lr``: a name's value times a literal factor (PG008)."""
+
+    root: Root
+    factor: float
+    node: cst.CSTNode | None = None
