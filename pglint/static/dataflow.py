@@ -26,8 +26,9 @@ from pglint.static.context import (
     _param_names,
     _target_names,
 )
+from pglint.static.classes import attr_owners, run_by_init, single_exit
 from pglint.static.filters import code, make_filter
-from pglint.static.names import names_can_equal
+from pglint.static.names import class_names_can_equal, names_can_equal
 from pglint.static.values import (
     UNKNOWN,
     UNKNOWN_PARAMS,
@@ -77,6 +78,7 @@ class Reuse:
     second: cst.CSTNode
     in_loop: bool  # the second use is the same code in the loop's next iteration
     call: bool = False  # the second use is a call given the exhausted iterator
+    methods: bool = False  # consumed in two methods of a class (any order)
 
 
 @dataclass
@@ -282,6 +284,12 @@ class Interpreter:
         self.name_sources: dict[int, tuple] = {}  # one-shot id -> (model text, can_equal)
         self.group_dicts: list = []  # PG012: (GroupDict, name) bound by this scope
         self.first_optimizer: OptimizerValue | None = None  # the first one this scope builds
+        # attributes of self as bindings (see classes.py): set by analyze() for methods
+        self.attr_owners: dict | None = None  # attribute name -> functions storing it
+        self.scope_fn: cst.FunctionDef | None = None
+        self.self_root: Root | None = None  # one root for self across a class's methods
+        self.seeded: set = set()  # one-shot ids stored by __init__, read here
+        self.method_uses: dict | None = None  # one-shot id -> [(method, node)] (PG002)
 
     # ---------------------------------------------------------- bindings
     def bind(self, name: str, value: Any) -> None:
@@ -303,6 +311,9 @@ class Interpreter:
     def bind_parameters(self, fn: cst.FunctionDef) -> None:
         for name in _param_names(fn):
             self.bind(name, PathValue(Root(name, new_id())))
+        params = fn.params.params
+        if self.self_root is not None and params and not fn.decorators:
+            self.bind(params[0].name.value, PathValue(self.self_root))
 
     def deepcopy_rebind(self, node, target_text: str, value: _DeepCopy) -> None:
         """``model = copy.deepcopy(model)`` after an optimizer over ``model``: it is stale."""
@@ -584,6 +595,10 @@ class Interpreter:
                     self.facts.reuses.append(Reuse(value, first, node, in_loop=False))
             else:
                 self.state.consumed[value.id] = node
+                if (value.id in self.seeded and self.method_uses is not None
+                        and self.loop_depth == 0 and len(self.exit_stack) == 1):
+                    # consumed on every path of this method (its body's own block)
+                    self.method_uses.setdefault(value.id, []).append((self.scope_fn, node, value))
                 if self.loop_depth > value.loop_depth and self.repeats_in_loop(value, node):
                     if self.report:
                         self.facts.reuses.append(Reuse(value, node, node, in_loop=True))
@@ -607,6 +622,24 @@ class Interpreter:
         """``it`` is used at ``node`` in a way a list would serve as well (PG002's fix)."""
         if self.report:
             self.facts.uses.setdefault(it.id, []).append(node)
+
+    def self_attribute(self, node: cst.Attribute) -> Any:
+        """``self.X`` read as the value stored there, when only one function stores X."""
+        if (self.attr_owners is None or not isinstance(node.value, cst.Name)
+                or node.value.value != "self" or self.self_class is None):
+            return None
+        key = "self." + node.attr.value
+        value = self.state.attrs.get(key)
+        if value is None or len(self.attr_owners.get(node.attr.value, ())) != 1:
+            return None
+        if value is UNKNOWN or isinstance(value, _NewModule):
+            return PathValue(Root(key, id(value)), (), node)  # one object: one root
+        if isinstance(value, (OneShot, OptimizerValue, Materialized, PathValue, Const, Scaled,
+                              SetValue, ListObj, GroupDict)):
+            if isinstance(value, OneShot) and self.report:
+                self.facts.refs.setdefault(value.id, []).append(node)
+            return value
+        return None
 
     def eval_base(self, node: cst.BaseExpression) -> Any:
         """The receiver of an item read or store, or of a dict method: reading ``g["lr"]``
@@ -765,6 +798,9 @@ class Interpreter:
         if node.attr.value in _PARAM_METHODS:
             self.eval(node.value)
             return MethodRef(node)
+        stored = self.self_attribute(node)
+        if stored is not None:
+            return stored
         base = self.eval(node.value)
         if isinstance(base, PathValue):
             return PathValue(base.root, base.path + (node.attr.value,), node)
@@ -1103,13 +1139,29 @@ class Interpreter:
         else:
             params = UNKNOWN_PARAMS
         it = OneShot(node, code(node), params, (), self.loop_depth)
-        if named and not node.args and isinstance(func.value, cst.Name):
-            got = self.state.env.get(func.value.value)
-            if got is not None and isinstance(got[0], _NewModule):
-                can_equal = names_can_equal(self.ctx, got[0].node)
-                if can_equal is not None:
-                    self.name_sources[it.id] = (func.value.value, can_equal)
+        if named and not node.args:
+            can_equal = self.names_of_model(func.value, base)
+            if can_equal is not None:
+                self.name_sources[it.id] = (code(func.value), can_equal)
         return it
+
+    def names_of_model(self, expr: cst.BaseExpression, base: Any):
+        """What the parameter names of the model ``expr`` can equal (PG011), if known: a
+        name or ``self.X`` holding a model this file builds, or ``self`` in a Module
+        subclass of the file."""
+        made = None
+        if isinstance(expr, cst.Name):
+            got = self.state.env.get(expr.value)
+            made = got[0] if got is not None else None
+            if (isinstance(base, PathValue) and self.self_root is not None
+                    and base.root == self.self_root and not base.path):
+                return class_names_can_equal(self.ctx, self.self_class)
+        elif isinstance(expr, cst.Attribute) and isinstance(base, PathValue) \
+                and base.root.name.startswith("self.") and not base.path:
+            made = self.state.attrs.get(base.root.name)
+        if isinstance(made, _NewModule):
+            return names_can_equal(self.ctx, made.node)
+        return None
 
     def method_call(self, node: cst.Call, func: cst.Attribute) -> tuple[bool, Any]:
         attr = func.attr.value
@@ -1501,10 +1553,60 @@ def analyze(ctx: FileContext) -> Facts:
     module_interp = Interpreter(ctx, facts)
     module_interp.run_block(ctx.module.body)
 
-    for fn in ctx.scopes:
-        interp = Interpreter(ctx, facts, self_class=ctx.enclosing_class.get(fn),
-                             local_names=ctx.assigned[fn])
+    owners = attr_owners(ctx)
+    # each class's __init__ first: what it stores holds when its other methods start
+    scopes = sorted(ctx.scopes, key=lambda f: not (f.name.value == "__init__"
+                                                   and f in ctx.enclosing_class))
+    inits: dict[str, tuple] = {}  # class -> (final state, methods __init__ runs)
+    self_roots: dict[str, Root] = {}
+    method_uses: dict = {}
+    for fn in scopes:
+        cls = ctx.enclosing_class.get(fn)
+        interp = Interpreter(ctx, facts, self_class=cls, local_names=ctx.assigned[fn])
+        if cls is not None and owners is not None:
+            interp.attr_owners = owners
+            interp.scope_fn = fn
+            interp.method_uses = method_uses
+            interp.self_root = self_roots.setdefault(cls, Root("self", new_id()))
+            if cls in inits and fn not in inits[cls][1]:
+                _seed(interp, inits[cls][0], owners, inits[cls][2])
         interp.bind_parameters(fn)
         interp.run_block(_block(fn.body))
         _unused_groups(interp, fn)
+        if (cls is not None and owners is not None and fn.name.value == "__init__"
+                and single_exit(fn)):
+            inits[cls] = (interp.state, run_by_init(ctx, cls), fn)
+    _across_methods(facts, method_uses)
     return facts
+
+
+# what __init__ stores that other methods may read as it is (never mutated in place there)
+_SEEDABLE = (OneShot, OptimizerValue, Materialized, PathValue, Const, Scaled)
+
+
+def _seed(interp: Interpreter, init_state: State, owners: dict, init: cst.FunctionDef) -> None:
+    for key, value in init_state.attrs.items():
+        name = key[len("self."):]
+        if not key.startswith("self.") or "." in name or owners.get(name) != {init}:
+            continue
+        if value is UNKNOWN or isinstance(value, (_NewModule, *_SEEDABLE)):
+            interp.state.attrs[key] = value
+            if isinstance(value, OneShot):
+                if value.id in init_state.consumed:
+                    interp.state.consumed[value.id] = init_state.consumed[value.id]
+                else:
+                    interp.seeded.add(value.id)
+
+
+def _across_methods(facts: Facts, method_uses: dict) -> None:
+    """An iterator stored by __init__ and consumed on every path of two methods: whichever
+    runs second sees nothing (PG002)."""
+    for uses in method_uses.values():
+        fns = []
+        for fn, node, it in uses:
+            if fn not in fns and single_exit(fn):
+                fns.append(fn)
+                if len(fns) == 2:
+                    first = next(n for f, n, _ in uses if f is fns[0])
+                    facts.reuses.append(Reuse(it, first, node, in_loop=False, methods=True))
+                    break

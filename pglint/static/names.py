@@ -25,7 +25,12 @@ import libcst as cst
 
 from pglint.static.context import FileContext
 
-_MODULE_BASES = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module"})
+# bases that add no parameters of their own
+_MODULE_BASES = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module",
+                           "lightning.LightningModule", "lightning.pytorch.LightningModule",
+                           "pytorch_lightning.LightningModule",
+                           "pytorch_lightning.core.LightningModule",
+                           "lightning.pytorch.core.LightningModule"})
 _REGISTER = frozenset({"register_parameter", "register_module", "add_module", "register_buffer",
                        "__setattr__"})
 # never an attribute of a Hugging Face model itself (they name sub-modules' tensors)
@@ -42,13 +47,18 @@ def names_can_equal(ctx: FileContext, call: cst.Call) -> Callable[[str], bool] |
     if q.startswith("transformers.") and q.endswith(".from_pretrained"):
         return lambda s: s.split(".")[0] not in _HF_NEVER_TOP
     if q.startswith("<local>."):
-        attrs = _class_attrs(ctx, q[len("<local>."):], ())
-        stores = _file_stores(ctx)
-        if attrs is None or stores is None:
-            return None
-        known = frozenset(attrs | stores)
-        return lambda s: s.split(".")[0] in known
+        return class_names_can_equal(ctx, q[len("<local>."):])
     return None
+
+
+def class_names_can_equal(ctx: FileContext, cls: str | None) -> Callable[[str], bool] | None:
+    """The same for an instance of the file's class ``cls`` (``self`` in its methods)."""
+    attrs = _class_attrs(ctx, cls, ()) if cls is not None else None
+    stores = _file_stores(ctx)
+    if attrs is None or stores is None:
+        return None
+    known = frozenset(attrs | stores)
+    return lambda s: s.split(".")[0] in known
 
 
 def _file_stores(ctx: FileContext) -> frozenset | None:
