@@ -79,6 +79,8 @@ class Reuse:
     in_loop: bool  # the second use is the same code in the loop's next iteration
     call: bool = False  # the second use is a call given the exhausted iterator
     methods: bool = False  # consumed in two methods of a class (any order)
+    helper: str | None = None  # iterated twice by this helper of the file, given it here
+    inner: cst.CSTNode | None = None  # the helper's second consumption
 
 
 @dataclass
@@ -290,6 +292,7 @@ class Interpreter:
         self.self_root: Root | None = None  # one root for self across a class's methods
         self.seeded: set = set()  # one-shot ids stored by __init__, read here
         self.method_uses: dict | None = None  # one-shot id -> [(method, node)] (PG002)
+        self.reuse_sink: list | None = None  # a helper's second consumptions (PG002)
 
     # ---------------------------------------------------------- bindings
     def bind(self, name: str, value: Any) -> None:
@@ -593,6 +596,8 @@ class Interpreter:
             if first is not None:
                 if self.report:
                     self.facts.reuses.append(Reuse(value, first, node, in_loop=False))
+                elif self.reuse_sink is not None:
+                    self.reuse_sink.append(Reuse(value, first, node, in_loop=False))
             else:
                 self.state.consumed[value.id] = node
                 if (value.id in self.seeded and self.method_uses is not None
@@ -857,8 +862,11 @@ class Interpreter:
         d = GroupDict(node, stmt=self.current_stmt)
         for el in node.elements:
             if isinstance(el, cst.StarredDictElement):
-                self.eval(el.value)
-                d.open = True
+                v = self.eval(el.value)
+                if isinstance(v, GroupDict) and not v.open:
+                    d.keys.update(v.keys)  # {**overrides}: its keys, as known
+                else:
+                    d.open = True
                 continue
             k = literal(el.key)
             v = self.eval(el.value)
@@ -1268,14 +1276,47 @@ class Interpreter:
         positional = [v for a, v in args if a.keyword is None and not a.star]
         for p, v in zip(params, positional):
             sub.bind(p.name.value, v)
-        for a, v in args:
-            if a.keyword is not None:
-                sub.bind(a.keyword.value, v)
+        self.bind_rest(sub, fn, params, args, len(positional))
+        sub.reuse_sink = []
         sub.run_block(_block(fn.body))
+        if self.report:
+            # a generator argument the helper iterates twice (PG002), reported at the call
+            for r in sub.reuse_sink:
+                arg = next((a.value for a, v in args if v is r.it), None)
+                if arg is not None:
+                    self.facts.reuses.append(Reuse(r.it, r.first, arg, in_loop=False,
+                                                   helper=fn.name.value, inner=r.second))
         rets = [r for r in sub.returns]
         if len(rets) == 1:
             return rets[0]
         return UNKNOWN
+
+    @staticmethod
+    def bind_rest(sub: Interpreter, fn: cst.FunctionDef, params: list, args: list,
+                  n_positional: int) -> None:
+        """Keyword arguments by name, ``**kwargs`` as a dict of the extra keywords (it may
+        flow into ``{**kwargs}`` / ``dict(**kwargs)`` of a returned group), and the
+        defaults of parameters the call leaves out."""
+        names = {p.name.value for p in (*params, *fn.params.kwonly_params)}
+        extra: dict = {}
+        starred = any(a.star for a, _ in args)
+        for a, v in args:
+            if a.keyword is None:
+                continue
+            if a.keyword.value in names or starred:
+                sub.bind(a.keyword.value, v)
+            else:
+                extra[a.keyword.value] = KeyEntry(a.keyword, a.value, v)
+        if starred:
+            return  # *args / **kw at the call: which parameter gets what is unknown
+        kw = fn.params.star_kwarg
+        if isinstance(kw, cst.Param):
+            sub.bind(kw.name.value, GroupDict(kw, dict(extra)))
+        given = {p.name.value for p in params[:n_positional]} | {
+            a.keyword.value for a, _ in args if a.keyword is not None}
+        for p in (*params[n_positional:], *fn.params.kwonly_params):
+            if p.name.value not in given and p.default is not None:
+                sub.bind(p.name.value, sub.eval(p.default))
 
     # ---------------------------------------------------------- optimizers
     def optimizer_call(self, node: cst.Call, cls) -> Any:

@@ -21,7 +21,10 @@ def check(facts, rc: RuleContext):
         name = binding[1].value if binding is not None else None
         what = (f"'{name}' ({short(it.desc)}, line {rc.line(it.node)})" if name
                 else f"{short(it.desc)} (line {rc.line(it.node)})")
-        if r.methods:
+        if r.helper:
+            msg = (f"{what} is iterated twice by '{r.helper}' (line {rc.line(r.first)} and "
+                   f"line {rc.line(r.inner)}): its second pass sees nothing")
+        elif r.methods:
             msg = (f"{what} is consumed by two methods (line {rc.line(r.first)} and here): "
                    f"whichever runs second sees nothing")
         elif r.call:
