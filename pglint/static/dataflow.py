@@ -293,6 +293,7 @@ class Interpreter:
         self.seeded: set = set()  # one-shot ids stored by __init__, read here
         self.method_uses: dict | None = None  # one-shot id -> [(method, node)] (PG002)
         self.reuse_sink: list | None = None  # a helper's second consumptions (PG002)
+        self.in_closure = False  # run by closure_call
 
     # ---------------------------------------------------------- bindings
     def bind(self, name: str, value: Any) -> None:
@@ -580,7 +581,9 @@ class Interpreter:
         self.state = State.merge(ends)
 
     def stmt_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.bind(node.name.value, UNKNOWN)
+        # a nested function: followed where it is called (closure_call)
+        self.bind(node.name.value, UNKNOWN if self.local_names is None or node.decorators
+                  else _LocalDef(node))
 
     def stmt_ClassDef(self, node: cst.ClassDef) -> None:
         self.bind(node.name.value, UNKNOWN)
@@ -658,8 +661,15 @@ class Interpreter:
     def call_given_exhausted(self, node: cst.Call, m) -> Any:
         """Evaluate a call; an argument that names a one-shot iterable proven exhausted
         before the call receives nothing (PG002), whatever the callee does with it."""
+        if isinstance(node.func, cst.Name):
+            fn = self.lookup(node.func.value)
+            if isinstance(fn, _LocalDef):
+                for a in node.args:
+                    self.eval(a.value)
+                self.closure_call(fn.node)  # a nested function of this scope, run here
+                return UNKNOWN
         before = []
-        if self.report and not _only_inspects(self.ctx.qualname(node.func)
+        if (self.report or self.reuse_sink is not None) and not _only_inspects(self.ctx.qualname(node.func)
                                                if isinstance(node.func, (cst.Name, cst.Attribute))
                                                else None):
             for a in node.args:
@@ -672,8 +682,37 @@ class Interpreter:
         value = m(node)
         for arg, it, first in before:
             if not any(r.second is arg for r in self.facts.reuses[n:]):
-                self.facts.reuses.append(Reuse(it, first, arg, in_loop=False, call=True))
+                r = Reuse(it, first, arg, in_loop=False, call=True)
+                (self.facts.reuses if self.report else self.reuse_sink).append(r)
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "step":
+            for a in node.args:  # optimizer.step(closure): the optimizer runs it
+                fn = self.lookup(a.value.value) if isinstance(a.value, cst.Name) else None
+                if isinstance(fn, _LocalDef):
+                    self.closure_call(fn.node)
         return value
+
+    def closure_call(self, fn: cst.FunctionDef) -> None:
+        """Run a nested function where it is called: its free names see this scope's
+        values as they are now (an LBFGS closure clipping an exhausted generator)."""
+        if fn in self.helper_stack or len(self.helper_stack) >= self.MAX_HELPER_DEPTH:
+            return
+        local = self.ctx.assigned.get(fn, set())
+        sub = Interpreter(self.ctx, self.facts, report=False,
+                          helper_stack=self.helper_stack + (fn,), self_class=self.self_class,
+                          local_names=local)
+        sub.state.env = {k: v for k, v in self.state.env.items() if k not in local}
+        sub.state.consumed = dict(self.state.consumed)
+        sub.state.attrs = dict(self.state.attrs)
+        sub.attr_owners = self.attr_owners
+        sub.bind_parameters(fn)
+        sub.reuse_sink = []
+        sub.in_closure = True
+        sub.run_block(_block(fn.body))
+        outer = {v.id for v, _ in self.state.env.values() if isinstance(v, OneShot)}
+        for r in sub.reuse_sink:
+            if r.it.id in outer:
+                (self.facts.reuses if self.report else
+                 self.reuse_sink if self.reuse_sink is not None else []).append(r)
 
     def note_group_list(self, value: Any, group: Group, opt: OptimizerValue, node) -> None:
         """A group's params written as a list literal right there (PG105)."""
@@ -738,7 +777,7 @@ class Interpreter:
         if node is None:
             return UNKNOWN
         m = getattr(self, "ev_" + type(node).__name__, None)
-        if isinstance(node, cst.Call) and node.args:
+        if isinstance(node, cst.Call):
             return self.call_given_exhausted(node, m)
         if m is None:
             self.eval_children(node)
@@ -777,11 +816,12 @@ class Interpreter:
         got = self.state.env.get(node.value)
         if got is not None:
             val, ver = got
-            if isinstance(val, OneShot) and self.report:
+            if isinstance(val, OneShot) and (self.report or self.in_closure):
+                # (a closure's reads count: PG002's fix must not turn them into a list)
                 self.facts.refs.setdefault(val.id, []).append(node)
             if isinstance(val, GroupDict):
                 val.escaped = True  # the dict itself goes somewhere (PG012)
-            if val is UNKNOWN or isinstance(val, _NewModule):
+            if val is UNKNOWN or isinstance(val, (_NewModule, _LocalDef)):
                 # an object pglint does not model (a model, a module): a root for paths
                 return PathValue(Root(node.value, ver), (), node)
             return val
@@ -1459,6 +1499,13 @@ class _NewModule:
 
     node: cst.Call
     module: bool = False
+
+
+@dataclass(eq=False)
+class _LocalDef:
+    """A function defined inside the scope being interpreted."""
+
+    node: cst.FunctionDef
 
 
 @dataclass(eq=False)
