@@ -17,62 +17,100 @@ from pglint.static.context import FileContext
 
 def attr_owners(ctx: FileContext) -> dict | None:
     """attribute name -> the functions (None: module or class body) storing it; None when
-    the file stores an attribute under a computed name."""
+    the file stores an attribute under a computed name.  Cached on the file's context.
+
+    A walk over statements only (assignment, ``for``, ``with``, ``del`` targets and
+    statement-level ``setattr``/``register_*`` calls): the dataflow layer pays for it on
+    every file, and a full tree visit costs as much as building the context.  A
+    ``setattr`` buried inside an expression (a lambda, a comprehension) is not seen.
+    """
+    cached = getattr(ctx, "_pg_attr_owners", False)
+    if cached is not False:
+        return cached
     out: dict[str, set] = {}
     unknown = False
 
-    class V(cst.CSTVisitor):
-        def __init__(self):
-            self.fns: list = [None]
+    def target(t, fn) -> None:
+        if isinstance(t, cst.Attribute):
+            out.setdefault(t.attr.value, set()).add(fn)
+        elif isinstance(t, (cst.Tuple, cst.List)):
+            for e in t.elements:
+                target(e.value, fn)
+        elif isinstance(t, cst.StarredElement):
+            target(t.value, fn)
 
-        def visit_FunctionDef(self, node):
-            self.fns.append(node)
+    def call(c, fn) -> None:
+        nonlocal unknown
+        if not isinstance(c, cst.Call):
+            return
+        f = c.func
+        name = (f.value if isinstance(f, cst.Name)
+                else f.attr.value if isinstance(f, cst.Attribute) else None)
+        idx = 1 if name in ("setattr", "delattr") else 0 if name in _REGISTER else None
+        if idx is None:
+            return
+        arg = c.args[idx].value if len(c.args) > idx else None
+        if isinstance(arg, cst.SimpleString):
+            out.setdefault(arg.evaluated_value, set()).add(fn)
+        else:
+            unknown = True
 
-        def leave_FunctionDef(self, node):
-            self.fns.pop()
+    def walk(body, fn) -> None:
+        for stmt in body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign):
+                        for t in small.targets:
+                            target(t.target, fn)
+                        call(small.value, fn)
+                    elif isinstance(small, (cst.AugAssign, cst.AnnAssign, cst.Del)):
+                        target(small.target, fn)
+                    elif isinstance(small, cst.Expr):
+                        call(small.value, fn)
+                continue
+            if isinstance(stmt, cst.FunctionDef):
+                walk(_stmts(stmt.body), stmt)
+                continue
+            if isinstance(stmt, cst.For):
+                target(stmt.target, fn)
+            elif isinstance(stmt, cst.With):
+                for item in stmt.items:
+                    if item.asname is not None:
+                        target(item.asname.name, fn)
+            for part in _parts(stmt):
+                walk(_stmts(part), fn)
 
-        def _target(self, t) -> None:
-            if isinstance(t, cst.Attribute):
-                out.setdefault(t.attr.value, set()).add(self.fns[-1])
-            elif isinstance(t, (cst.Tuple, cst.List)):
-                for e in t.elements:
-                    self._target(e.value)
-            elif isinstance(t, cst.StarredElement):
-                self._target(t.value)
+    walk(ctx.module.body, None)
+    result = None if unknown else out
+    ctx._pg_attr_owners = result
+    return result
 
-        def visit_AssignTarget(self, node):
-            self._target(node.target)
 
-        def visit_AugAssign(self, node):
-            self._target(node.target)
+_REGISTER = frozenset({"register_parameter", "register_module", "add_module", "register_buffer",
+                       "__setattr__"})
 
-        def visit_AnnAssign(self, node):
-            self._target(node.target)
 
-        def visit_For(self, node):
-            self._target(node.target)
+def _stmts(block) -> list:
+    return list(block.body) if isinstance(block, (cst.IndentedBlock, cst.SimpleStatementSuite)) \
+        else []
 
-        def visit_Del(self, node):
-            self._target(node.target)
 
-        def visit_Call(self, node: cst.Call):
-            nonlocal unknown
-            f = node.func
-            if isinstance(f, cst.Name) and f.value in ("setattr", "delattr") or (
-                    isinstance(f, cst.Attribute) and f.attr.value in ("__setattr__", "__dict__")):
-                name = node.args[1].value if len(node.args) > 1 else None
-                if isinstance(name, cst.SimpleString):
-                    out.setdefault(name.evaluated_value, set()).add(self.fns[-1])
-                else:
-                    unknown = True
-
-        def visit_Attribute(self, node: cst.Attribute):
-            nonlocal unknown
-            if node.attr.value == "__dict__":
-                unknown = True
-
-    ctx.module.visit(V())
-    return None if unknown else out
+def _parts(stmt) -> list:
+    """The blocks of a compound statement (bodies, else, handlers, finally, cases)."""
+    out = []
+    for name in ("body", "orelse", "finalbody"):
+        part = getattr(stmt, name, None)
+        if isinstance(part, cst.If):  # elif
+            out.extend(_parts(part))
+        elif isinstance(part, (cst.Else, cst.Finally)):
+            out.append(part.body)
+        elif isinstance(part, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+            out.append(part)
+    for h in getattr(stmt, "handlers", ()) or ():
+        out.append(h.body)
+    for c in getattr(stmt, "cases", ()) or ():
+        out.append(c.body)
+    return out
 
 
 def run_by_init(ctx: FileContext, cls: str) -> set:

@@ -18,6 +18,7 @@ from typing import Any
 
 import libcst as cst
 
+from pglint.static.classes import attr_owners, run_by_init, single_exit
 from pglint.static.context import (
     CONSUMER_BUILTINS,
     CONSUMER_QUALNAMES,
@@ -26,7 +27,6 @@ from pglint.static.context import (
     _param_names,
     _target_names,
 )
-from pglint.static.classes import attr_owners, run_by_init, single_exit
 from pglint.static.filters import code, make_filter
 from pglint.static.names import class_names_can_equal, names_can_equal
 from pglint.static.values import (

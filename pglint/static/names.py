@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import libcst as cst
 
+from pglint.static.classes import attr_owners
 from pglint.static.context import FileContext
 
 # bases that add no parameters of their own
@@ -31,8 +32,6 @@ _MODULE_BASES = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module",
                            "pytorch_lightning.LightningModule",
                            "pytorch_lightning.core.LightningModule",
                            "lightning.pytorch.core.LightningModule"})
-_REGISTER = frozenset({"register_parameter", "register_module", "add_module", "register_buffer",
-                       "__setattr__"})
 # never an attribute of a Hugging Face model itself (they name sub-modules' tensors)
 _HF_NEVER_TOP = frozenset({"bias", "weight", "LayerNorm"})
 
@@ -52,62 +51,30 @@ def names_can_equal(ctx: FileContext, call: cst.Call) -> Callable[[str], bool] |
 
 
 def class_names_can_equal(ctx: FileContext, cls: str | None) -> Callable[[str], bool] | None:
-    """The same for an instance of the file's class ``cls`` (``self`` in its methods)."""
-    attrs = _class_attrs(ctx, cls, ()) if cls is not None else None
-    stores = _file_stores(ctx)
-    if attrs is None or stores is None:
+    """The same for an instance of the file's class ``cls`` (``self`` in its methods).
+
+    Lazy: the class is read only when a name test asks (most models are never tested).
+    """
+    if cls is None or cls not in ctx.classes:
         return None
-    known = frozenset(attrs | stores)
-    return lambda s: s.split(".")[0] in known
+
+    def can_equal(s: str) -> bool:
+        cache = ctx.__dict__.setdefault("_pg_class_names", {})
+        if cls not in cache:
+            attrs = _class_attrs(ctx, cls, ())
+            stores = _file_stores(ctx)
+            cache[cls] = None if attrs is None or stores is None else frozenset(attrs | stores)
+        known = cache[cls]
+        return known is None or s.split(".")[0] in known  # unknown: anything can equal
+
+    return can_equal
+
 
 
 def _file_stores(ctx: FileContext) -> frozenset | None:
     """Every attribute name stored anywhere in the file; None if one is computed."""
-    cached = getattr(ctx, "_pg_attr_stores", False)
-    if cached is not False:
-        return cached
-    out: set[str] = set()
-    unknown = False
-
-    def target(t) -> None:
-        if isinstance(t, cst.Attribute):
-            out.add(t.attr.value)
-        elif isinstance(t, (cst.Tuple, cst.List)):
-            for e in t.elements:
-                target(e.value)
-        elif isinstance(t, cst.StarredElement):
-            target(t.value)
-
-    class V(cst.CSTVisitor):
-        def visit_AssignTarget(self, node):
-            target(node.target)
-
-        def visit_AugAssign(self, node):
-            target(node.target)
-
-        def visit_AnnAssign(self, node):
-            target(node.target)
-
-        def visit_For(self, node):
-            target(node.target)
-
-        def visit_Call(self, node: cst.Call):
-            nonlocal unknown
-            f = node.func
-            name = (f.value if isinstance(f, cst.Name)
-                    else f.attr.value if isinstance(f, cst.Attribute) else None)
-            idx = 1 if name == "setattr" else 0 if name in _REGISTER else None
-            if idx is None:
-                return
-            if len(node.args) > idx and isinstance(node.args[idx].value, cst.SimpleString):
-                out.add(node.args[idx].value.evaluated_value)
-            else:
-                unknown = True
-
-    ctx.module.visit(V())
-    result = None if unknown else frozenset(out)
-    ctx._pg_attr_stores = result
-    return result
+    owners = attr_owners(ctx)
+    return None if owners is None else frozenset(owners)
 
 
 def _class_attrs(ctx: FileContext, name: str, seen: tuple) -> set | None:

@@ -33,9 +33,9 @@ def check(facts, rc: RuleContext):
                 ni, vi, si, pi = parts[i]
                 if isinstance(vi, OneShot) and vi is vj:
                     continue  # the same iterator twice: the second part is empty (PG002)
-                if not si and not sj and _same_tensor(vi, vj):
-                    found = (ni, nj)
-                elif (si or sj) and overlap(_params(vi, pi), _params(vj, pj)) is not None:
+                same = (_same_tensor(vi, vj) if not si and not sj
+                        else overlap(_params(vi, pi), _params(vj, pj)) is not None)
+                if same:
                     found = (ni, nj)
                 if found:
                     break
