@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml Makefile
 	# torch first, pinned: 2.13.0 is the local CPU wheel; pglint itself only declares a wide range.
 	# numpy too: without it torch warns "Failed to initialize NumPy" on import
 	$(PY) -m pip install --quiet --disable-pip-version-check "torch==2.13.0" numpy
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[runtime,dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[runtime,lsp,dev]"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -97,13 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("code", metavar="CODE")
 
     sub.add_parser("rules", help="list every rule")
+    sub.add_parser("server", help="run the language server over stdio (needs pglint[lsp])")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] not in ("check", "audit", "explain", "rules", "-h", "--help",
+    if argv and argv[0] not in ("check", "audit", "explain", "rules", "server", "-h", "--help",
                                 "--version"):
         argv = ["check", *argv]  # `pglint src/` is `pglint check src/`
     try:
@@ -114,7 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_ERROR
     try:
-        return {"check": _check, "audit": _audit, "explain": _explain, "rules": _rules}[
+        return {"check": _check, "audit": _audit, "explain": _explain, "rules": _rules,
+                "server": _server}[
             args.command](args)
     except KeyboardInterrupt:
         return 130
@@ -321,6 +323,12 @@ def _explain(args) -> int:
         return EXIT_ERROR
     sys.stdout.write(docs.text(code))
     return EXIT_CLEAN
+
+
+def _server(args) -> int:
+    from pglint.lsp import main as serve
+
+    return serve()
 
 
 def _rules(args) -> int:

@@ -1,8 +1,8 @@
 """The static engine: read, pre-filter, parse once, interpret once, run every rule.
 
 Per file: a text pre-filter skips files that cannot build an optimizer; the rest are
-parsed once with libcst, wrapped once in a MetadataWrapper (positions are resolved
-only when a file has findings), interpreted once by the shared dataflow layer, and
+parsed once with libcst (positions are resolved, in one pass, only when a file has
+findings: ``positions``), interpreted once by the shared dataflow layer, and
 handed to every rule.  Many files are checked in parallel processes.
 """
 
@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from io import BytesIO
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from pglint import codes
 from pglint.finding import Edit, Finding
 from pglint.static.context import build_context
 from pglint.static.dataflow import analyze
 from pglint.static.filters import code as node_code
+from pglint.static.positions import resolve as resolve_positions
 from pglint.static.rules import RuleContext, all_rules
 
 MAX_BYTES = 5_000_000
@@ -141,7 +141,6 @@ def _syntax_error(text: str, path: str, e: cst.ParserSyntaxError) -> tuple[str, 
 
 def _run_rules(module: cst.Module, text: str, path: str, options: Options,
                line_label=None) -> FileResult:
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     ctx = build_context(module)
     facts = analyze(ctx)
     positions = None
@@ -150,7 +149,7 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options,
     def pos(node):
         nonlocal positions
         if positions is None:
-            positions = wrapper.resolve(PositionProvider)
+            positions = resolve_positions(module)
         return positions[node]
 
     def offsets(node):
