@@ -29,6 +29,7 @@ from pglint.static.context import (
 )
 from pglint.static.filters import code, make_filter
 from pglint.static.names import class_names_can_equal, names_can_equal
+from pglint.static.project import summary as project_summary
 from pglint.static.values import (
     UNKNOWN,
     UNKNOWN_PARAMS,
@@ -589,12 +590,14 @@ class Interpreter:
         self.bind(node.name.value, UNKNOWN)
 
     # ---------------------------------------------------------- consumption
-    def consume(self, value: Any, node: cst.CSTNode, _depth: int = 0) -> None:
-        """``value`` is iterated to the end at ``node``."""
+    def consume(self, value: Any, node: cst.CSTNode, _depth: int = 0, use: bool = True) -> None:
+        """``value`` is iterated to the end at ``node`` (``use``: where a list would serve
+        as well, for PG002's fix)."""
         if _depth > 4:
             return
         if isinstance(value, OneShot):
-            self.note_use(value, node)
+            if use:
+                self.note_use(value, node)
             first = self.state.consumed.get(value.id)
             if first is not None:
                 if self.report:
@@ -680,6 +683,7 @@ class Interpreter:
                         before.append((a.value, got[0], self.state.consumed[got[0].id]))
         n = len(self.facts.reuses)
         value = m(node)
+        self.project_call(node)
         for arg, it, first in before:
             if not any(r.second is arg for r in self.facts.reuses[n:]):
                 r = Reuse(it, first, arg, in_loop=False, call=True)
@@ -690,6 +694,37 @@ class Interpreter:
                 if isinstance(fn, _LocalDef):
                     self.closure_call(fn.node)
         return value
+
+    def project_call(self, node: cst.Call) -> None:
+        """A function imported from another module of the project, given one-shot
+        iterators by name: it consumes them as its summary says (see project.py)."""
+        func = node.func
+        if not isinstance(func, (cst.Name, cst.Attribute)) or not node.args \
+                or not self.ctx.is_imported(func):
+            return
+        its, pos = [], 0
+        for a in node.args:
+            if a.star:
+                return  # which parameter gets what is unknown
+            if isinstance(a.value, cst.Name):
+                got = self.state.env.get(a.value.value)
+                if got is not None and isinstance(got[0], OneShot):
+                    its.append((a, pos if a.keyword is None else a.keyword.value, got[0]))
+            if a.keyword is None:
+                pos += 1
+        q = self.ctx.qualname(func) if its else None
+        s = project_summary(getattr(self.ctx, "path", None), q) if q else None
+        if s is None:
+            return
+        for a, where, it in its:
+            p = where if isinstance(where, str) else s.params[where] if where < len(s.params) \
+                else None
+            if p in s.twice:
+                r = Reuse(it, a.value, a.value, in_loop=False, helper=q.split(".")[-1])
+                if self.report:
+                    self.facts.reuses.append(r)
+            elif p in s.consumes:
+                self.consume(it, a.value, use=False)  # what else it does with it: unread
 
     def closure_call(self, fn: cst.FunctionDef) -> None:
         """Run a nested function where it is called: its free names see this scope's

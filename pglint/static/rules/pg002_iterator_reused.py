@@ -21,7 +21,10 @@ def check(facts, rc: RuleContext):
         name = binding[1].value if binding is not None else None
         what = (f"'{name}' ({short(it.desc)}, line {rc.line(it.node)})" if name
                 else f"{short(it.desc)} (line {rc.line(it.node)})")
-        if r.helper:
+        if r.helper and r.inner is None:
+            msg = (f"{what} is iterated twice by '{r.helper}' (imported from the project): "
+                   f"its second pass sees nothing")
+        elif r.helper:
             msg = (f"{what} is iterated twice by '{r.helper}' (line {rc.line(r.first)} and "
                    f"line {rc.line(r.inner)}): its second pass sees nothing")
         elif r.methods:
