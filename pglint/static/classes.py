@@ -131,42 +131,52 @@ def run_by_init(ctx: FileContext, cls: str) -> set:
 
 
 def _self_calls(fn: cst.FunctionDef) -> set:
-    out: set = set()
-
-    class V(cst.CSTVisitor):
-        def visit_Attribute(self, node: cst.Attribute):
-            # a call, or a bound method handed on (callbacks): either may run it
-            if isinstance(node.value, cst.Name) and node.value.value == "self":
-                out.add(node.attr.value)
-
-    fn.body.visit(V())
-    return out
+    """Attributes of ``self`` that ``fn`` reads: a call, or a bound method handed on
+    (a callback), may run that method."""
+    return {n.attr.value for n in walk(fn.body)
+            if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name)
+            and n.value.value == "self"}
 
 
 def single_exit(fn: cst.FunctionDef) -> bool:
     """No ``return`` but, at most, the last statement of the body; no ``yield``."""
     body = list(fn.body.body) if isinstance(fn.body, cst.IndentedBlock) else []
     found = []
-
-    class V(cst.CSTVisitor):
-        def visit_Return(self, node):
-            found.append(node)
-
-        def visit_Yield(self, node):
-            found.append(None)
-
-        def visit_FunctionDef(self, node):
-            return False
-
-        def visit_Lambda(self, node):
-            return False
-
     for s in body:
-        s.visit(V())
-    if None in found:
+        for n in walk(s, prune=(cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            if isinstance(n, (cst.Return, cst.Yield)):
+                found.append(n)
+    if any(isinstance(n, cst.Yield) for n in found):
         return False
     if not found:
         return True
-    last = body[-1] if body else None
+    last = body[-1]
     return (len(found) == 1 and isinstance(last, cst.SimpleStatementLine)
             and found[0] in last.body)
+
+
+# fields that hold only whitespace and punctuation
+_SKIP = frozenset({"lpar", "rpar", "comma", "leading_lines", "header", "footer",
+                   "lines_after_decorators", "semicolon", "colon", "equal", "dot",
+                   "trailing_whitespace", "star_tok"})
+
+
+def walk(node: cst.CSTNode, prune: tuple = ()):
+    """Every node under ``node`` (itself included), without building anything: libcst's
+    ``visit`` re-creates the nodes it passes, which costs more than the whole analysis
+    for the small walks this module does.  Nodes of the ``prune`` types are yielded but
+    not entered (except ``node`` itself)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        if n is not node and isinstance(n, prune):
+            continue
+        for name in n.__dataclass_fields__:
+            if name in _SKIP or "whitespace" in name:
+                continue
+            v = getattr(n, name)
+            if isinstance(v, cst.CSTNode):
+                stack.append(v)
+            elif isinstance(v, (list, tuple)):
+                stack.extend(x for x in v if isinstance(x, cst.CSTNode))

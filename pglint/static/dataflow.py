@@ -1691,14 +1691,17 @@ def analyze(ctx: FileContext) -> Facts:
             interp.scope_fn = fn
             interp.method_uses = method_uses
             interp.self_root = self_roots.setdefault(cls, Root("self", new_id()))
-            if cls in inits and fn not in inits[cls][1]:
-                _seed(interp, inits[cls][0], owners, inits[cls][2])
+            init = inits.get(cls)
+            if init is not None and _seedable(init[0], owners, init[2]):
+                if init[1] is None:  # read the class only when __init__ stores something
+                    init[1] = run_by_init(ctx, cls) if single_exit(init[2]) else False
+                if init[1] is not False and fn not in init[1]:
+                    _seed(interp, init[0], owners, init[2])
         interp.bind_parameters(fn)
         interp.run_block(_block(fn.body))
         _unused_groups(interp, fn)
-        if (cls is not None and owners is not None and fn.name.value == "__init__"
-                and single_exit(fn)):
-            inits[cls] = (interp.state, run_by_init(ctx, cls), fn)
+        if cls is not None and owners is not None and fn.name.value == "__init__":
+            inits[cls] = [interp.state, None, fn]  # [final state, methods it runs, __init__]
     _across_methods(facts, method_uses)
     return facts
 
@@ -1707,18 +1710,27 @@ def analyze(ctx: FileContext) -> Facts:
 _SEEDABLE = (OneShot, OptimizerValue, Materialized, PathValue, Const, Scaled)
 
 
-def _seed(interp: Interpreter, init_state: State, owners: dict, init: cst.FunctionDef) -> None:
+def _seeds(init_state: State, owners: dict, init: cst.FunctionDef):
     for key, value in init_state.attrs.items():
         name = key[len("self."):]
         if not key.startswith("self.") or "." in name or owners.get(name) != {init}:
             continue
         if value is UNKNOWN or isinstance(value, (_NewModule, *_SEEDABLE)):
-            interp.state.attrs[key] = value
-            if isinstance(value, OneShot):
-                if value.id in init_state.consumed:
-                    interp.state.consumed[value.id] = init_state.consumed[value.id]
-                else:
-                    interp.seeded.add(value.id)
+            yield key, value
+
+
+def _seedable(init_state: State, owners: dict, init: cst.FunctionDef) -> bool:
+    return any(True for _ in _seeds(init_state, owners, init))
+
+
+def _seed(interp: Interpreter, init_state: State, owners: dict, init: cst.FunctionDef) -> None:
+    for key, value in _seeds(init_state, owners, init):
+        interp.state.attrs[key] = value
+        if isinstance(value, OneShot):
+            if value.id in init_state.consumed:
+                interp.state.consumed[value.id] = init_state.consumed[value.id]
+            else:
+                interp.seeded.add(value.id)
 
 
 def _across_methods(facts: Facts, method_uses: dict) -> None:
