@@ -295,6 +295,7 @@ class Interpreter:
         self.method_uses: dict | None = None  # one-shot id -> [(method, node)] (PG002)
         self.reuse_sink: list | None = None  # a helper's second consumptions (PG002)
         self.in_closure = False  # run by closure_call
+        self.iterating: set = set()  # one-shot ids enclosing for loops draw from (PG002)
 
     # ---------------------------------------------------------- bindings
     def bind(self, name: str, value: Any) -> None:
@@ -537,7 +538,12 @@ class Interpreter:
 
         # a loop over a known, non-empty list of groups runs its body for every element
         runs = isinstance(elem, ElementOf) and not _has_jump(node.body)
-        self._loop(node, node.body, node.orelse, header, runs)
+        saved = self.iterating
+        self.iterating = saved | _drawn_from(it)  # in the body the loop still draws from it
+        try:
+            self._loop(node, node.body, node.orelse, header, runs)
+        finally:
+            self.iterating = saved
 
     def stmt_While(self, node: cst.While) -> None:
         self._loop(node, node.body, node.orelse, lambda: self.eval(node.test))
@@ -679,7 +685,8 @@ class Interpreter:
                 if isinstance(a.value, cst.Name):
                     got = self.state.env.get(a.value.value)
                     if got is not None and isinstance(got[0], OneShot) \
-                            and got[0].id in self.state.consumed:
+                            and got[0].id in self.state.consumed \
+                            and got[0].id not in self.iterating:
                         before.append((a.value, got[0], self.state.consumed[got[0].id]))
         n = len(self.facts.reuses)
         value = m(node)
@@ -1006,6 +1013,8 @@ class Interpreter:
             self.note_use(first_iter, fors[0].iter)
         self.bind_target(fors[0].target, self.element_of(first_iter), node)
         self.note_name_var(fors[0].target, first_iter)
+        outer_iterating = self.iterating
+        self.iterating = outer_iterating | _drawn_from(first_iter)
         deferred = []
         for f in fors[1:]:
             it = self.eval(f.iter)
@@ -1038,6 +1047,7 @@ class Interpreter:
             if lazy:
                 inner = tuple(v for v in (first_iter, *deferred) if isinstance(v, (OneShot, Union_)))
                 result = OneShot(node, code(node), UNKNOWN_PARAMS, inner, self.loop_depth)
+        self.iterating = outer_iterating
         targets = set().union(*(_target_names(f.target) for f in fors))
         for k in targets:
             if k in saved:
@@ -1596,6 +1606,16 @@ _SAME_MODULE = frozenset({"to", "cuda", "cpu", "half", "float", "double", "bfloa
 _INSPECTORS = frozenset({"print", "repr", "str", "id", "type", "isinstance", "issubclass",
                          "hasattr", "getattr", "setattr", "delattr", "callable", "len", "hash",
                          "vars", "dir", "format", "next", "bool", "iter"})
+
+
+def _drawn_from(it: Any, depth: int = 0) -> set:
+    """The one-shot iterators a loop over ``it`` draws from."""
+    if not isinstance(it, OneShot) or depth > 4:
+        return set()
+    out = {it.id}
+    for inner in it.inner:
+        out |= _drawn_from(inner, depth + 1)
+    return out
 
 
 def _same_lengths(args: list, params_of) -> bool:
