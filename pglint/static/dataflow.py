@@ -900,6 +900,8 @@ class Interpreter:
             for el in node.slice:
                 self.eval_children(el)
         if isinstance(base, GroupDict) and isinstance(key, str):
+            if key == "params":
+                base.escaped = True  # its parameters go somewhere (PG012)
             e = base.keys.get(key)
             return e.value if e is not None else UNKNOWN
         if isinstance(base, ElementOf) and isinstance(key, str):
@@ -1140,7 +1142,7 @@ class Interpreter:
         callee = self.eval(func)
         q = self.ctx.qualname(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
         if (q is not None and q.startswith("transformers.") and q.endswith(".from_pretrained")
-                and self.ctx.is_imported(func)):
+                and self.ctx.is_imported(func) and not _HF_NOT_MODEL.search(q)):
             for a in node.args:
                 self.eval(a.value)
             return _NewModule(node, True)  # a Hugging Face model, loaded
@@ -1291,6 +1293,8 @@ class Interpreter:
             if attr in ("update", "setdefault"):
                 base.open = True
             if attr in ("get", "pop", "setdefault") and args and isinstance(args[0], Const):
+                if args[0].value == "params":
+                    base.escaped = True  # its parameters go somewhere (PG012)
                 e = base.keys.get(args[0].value)
                 if attr == "pop" and e is not None:
                     del base.keys[args[0].value]
@@ -1599,6 +1603,9 @@ def _scaled(node: cst.BinaryOperation, a: Any, b: Any) -> Any:
     return UNKNOWN
 
 
+# Hugging Face classes loaded with from_pretrained that are not models
+_HF_NOT_MODEL = re.compile(r"(Tokenizer|Processor|Config|Extractor|Scheduler|Pipeline)"
+                           r"[A-Za-z]*\.from_pretrained$")
 # methods of a module that return the module itself
 _SAME_MODULE = frozenset({"to", "cuda", "cpu", "half", "float", "double", "bfloat16", "train",
                           "eval", "requires_grad_", "to_empty"})
