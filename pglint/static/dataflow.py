@@ -380,6 +380,10 @@ class Interpreter:
                 base.keys[key] = KeyEntry(target.slice[0].slice.value, node, value)
             else:
                 base.open = True
+                if isinstance(value, GroupDict):  # groups[name] = {"params": [], ...}
+                    value.escaped = True
+                    value.template = value.template or bool(self.loop_depth)
+                    base.members.append(value)
         elif isinstance(base, ListObj):
             base.open = True
         elif isinstance(base, PathValue) and isinstance(key, (int, str)):
@@ -1261,7 +1265,7 @@ class Interpreter:
     def method_call(self, node: cst.Call, func: cst.Attribute) -> tuple[bool, Any]:
         attr = func.attr.value
         if attr in ("append", "extend", "insert", "add_param_group", "update", "load_state_dict",
-                    "pop", "get", "setdefault", "copy"):
+                    "pop", "get", "setdefault", "copy", "values"):
             base = self.eval_base(func.value) if attr != "copy" else self.eval(func.value)
         else:
             return False, UNKNOWN
@@ -1290,6 +1294,9 @@ class Interpreter:
                 base.open = True
                 return True, UNKNOWN
         if isinstance(base, GroupDict):
+            if attr == "values" and not args:  # list(groups.values()): the groups it holds
+                vals = [e.value for e in base.keys.values()] + base.members
+                return True, ListObj(node, vals, base.open or bool(self.loop_depth))
             if attr in ("update", "setdefault"):
                 base.open = True
             if attr in ("get", "pop", "setdefault") and args and isinstance(args[0], Const):

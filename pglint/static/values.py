@@ -155,6 +155,9 @@ class GroupDict:
     stmt: cst.CSTNode | None = None  # the statement that wrote it
     id: int = field(default_factory=new_id)
     escaped: bool = False  # read as a whole somewhere (passed, stored, returned...) (PG012)
+    # group dicts stored under keys pglint cannot read (``groups[name] = {...}``): they come
+    # back from ``groups.values()``
+    members: list = field(default_factory=list)
 
 
 @dataclass(eq=False)
