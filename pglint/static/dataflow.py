@@ -999,7 +999,10 @@ class Interpreter:
         return self.comprehension(node, lazy=True)
 
     def ev_DictComp(self, node):
-        self.comprehension(node, lazy=False)
+        made = self.comprehension(node, lazy=False)
+        if isinstance(made, ListObj) and made.elements:
+            # {name: {"params": ..., "lr": ...} for name in ...}: its values() are groups
+            return GroupDict(node, open=True, members=list(made.elements))
         return UNKNOWN
 
     # ---------------------------------------------------------- comprehensions
@@ -1033,6 +1036,9 @@ class Interpreter:
             for cond in f.ifs:
                 self.eval(cond.test)
         elt = getattr(node, "elt", None)
+        if isinstance(node, cst.DictComp) and isinstance(node.value, (cst.Dict, cst.Call)):
+            elt = node.value
+            self.eval(node.key)
         result: Any = UNKNOWN
         if isinstance(elt, cst.Dict) or (isinstance(elt, cst.Call) and self._is_dict_call(elt)):
             d = self.eval(elt)
