@@ -1,5 +1,16 @@
+"""``python -m pglint``.
+
+``python -m`` puts the current directory first on ``sys.path``, so a checked project's
+own ``codes.py`` or ``libcst/`` could shadow what pglint imports.  pglint never needs the
+current directory on its path: it is removed before anything else is imported.
+"""
+
+import os
 import sys
 
-from pglint.cli import main
+if sys.path and sys.path[0] in ("", os.getcwd()):
+    del sys.path[0]
+
+from pglint.cli import main  # noqa: E402
 
 sys.exit(main())

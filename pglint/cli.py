@@ -222,6 +222,8 @@ def _check_planned(args, plan, out, started) -> int:
         print(f"pglint: error: {m}: no such file or directory", file=sys.stderr)
     for r in run.errors:
         print(f"pglint: error: {r.path}: {r.error}", file=sys.stderr)
+    for note in run.notes:
+        print(f"pglint: warning: {note}", file=sys.stderr)
     findings = run.findings
     if stdin_fix:  # as ruff: the fixed source on stdout, the findings on stderr
         text = run.fixed_text.get(plan.stdin)

@@ -52,7 +52,7 @@ CODES: dict[str, Code] = {
              "a set passed as the optimizer's parameters: order differs between runs"),
         Code("PG007", "parameters-not-called", "error", "static",
              "'model.parameters' passed without calling it", fix="safe"),
-        Code("PG008", "scheduler-flattens-group-lr", "warning", "static",
+        Code("PG008", "scheduler-flattens-group-lr", "warning", "both",
              "OneCycleLR/CyclicLR with a scalar lr over groups with different lrs"),
         Code("PG009", "optimizer-before-model-change", "error", "static",
              "optimizer built before the model's parameters are replaced"),
@@ -81,6 +81,8 @@ CODES: dict[str, Code] = {
              "'param_names' in a group disagree with the model's names for those parameters"),
         Code("PG109", "rank-mismatch", "error", "runtime",
              "ranks disagree on parameter groups: names or settings"),
+        Code("PG110", "parameter-without-gradient", "warning", "runtime",
+             "an optimizer parameter that got no gradient in the watched steps (info if frozen)"),
     )
 }
 
@@ -91,6 +93,8 @@ def get(code: str) -> Code:
 
 def matches(code: str, patterns: Iterable[str]) -> bool:
     """True when ``code`` is named by one of ``patterns`` (a code or a prefix: PG, PG0, PG00)."""
+    if isinstance(patterns, str):
+        patterns = [patterns]  # one pattern, never a string split into characters
     return any(code.startswith(p.strip().upper()) for p in patterns if p.strip())
 
 

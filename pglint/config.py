@@ -60,8 +60,10 @@ class Config:
 
 def find_root(path: Path) -> Path | None:
     """The nearest directory at or above ``path`` holding a pyproject.toml or .git."""
-    p = path.resolve()
-    if p.is_file():
+    from pglint.files import safe_resolve
+
+    p = safe_resolve(path)
+    if not p.is_dir():
         p = p.parent
     for d in (p, *p.parents):
         if any((d / m).exists() for m in ROOT_MARKERS):

@@ -4,11 +4,18 @@ directories.
 Directories skip version-control folders, virtualenvs, caches and build output, the
 project's ``exclude`` patterns, and whatever ``.gitignore`` ignores (asked of git
 itself, ``git ls-files --others --exclude-standard``, so its rules are git's own).
+
+Only regular files are returned (a FIFO named ``x.py`` would block a read); symlinked
+directories are not followed (a link into the tree or a loop is never walked twice), and
+a path that cannot be resolved (a symlink loop) never raises.  Every git call runs with
+``core.fsmonitor`` and hooks switched off: the checked repository's ``.git/config``
+must not make ``pglint check`` run a command.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 from fnmatch import fnmatch
 from pathlib import Path
@@ -53,12 +60,36 @@ def _skip_dir(d: Path, name: str) -> bool:
             or (d / name / "pyvenv.cfg").exists())
 
 
-def _git_files(directory: Path) -> list[Path] | None:
+# a repository's config may name commands git runs (core.fsmonitor, hooks): never here
+GIT = ("git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null")
+
+
+def safe_resolve(path: Path) -> Path:
+    """``path.resolve()``, or its absolute form when it cannot be resolved (a loop)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return Path(os.path.abspath(path))
+
+
+def _regular(p: Path, skipped: list | None) -> bool:
+    """A regular file (never opened here); others are noted in ``skipped``."""
+    try:
+        if stat.S_ISREG(os.stat(p).st_mode):
+            return True
+    except (OSError, ValueError):
+        pass
+    if skipped is not None:
+        skipped.append(p)
+    return False
+
+
+def _git_files(directory: Path, skipped: list | None = None) -> list[Path] | None:
     try:
         out = subprocess.run(
-            ["git", "-C", str(directory), "ls-files", "-z", "--cached", "--others",
+            [*GIT, "-C", str(directory), "ls-files", "-z", "--cached", "--others",
              "--exclude-standard", "--", "."],
-            capture_output=True, timeout=60, check=True,
+            capture_output=True, timeout=60, check=True, stdin=subprocess.DEVNULL,
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
@@ -66,28 +97,34 @@ def _git_files(directory: Path) -> list[Path] | None:
     for raw in out.split(b"\0"):
         if raw.endswith((b".py", b".ipynb")):
             p = directory / os.fsdecode(raw)
-            if p.is_file():
+            if _regular(p, skipped):
                 files.append(p)
     return files
 
 
-def _walk(directory: Path) -> list[Path]:
+def _walk(directory: Path, skipped: list | None = None) -> list[Path]:
     files = []
-    for dirpath, dirnames, filenames in os.walk(directory):
+    # followlinks=False: a symlinked directory (a loop, or a link into the tree) is not
+    # descended, so every directory is visited once
+    for dirpath, dirnames, filenames in os.walk(directory, followlinks=False):
         d = Path(dirpath)
         dirnames[:] = sorted(n for n in dirnames if not _skip_dir(d, n))
-        files.extend(d / f for f in sorted(filenames) if f.endswith((".py", ".ipynb")))
+        files.extend(d / f for f in sorted(filenames)
+                     if f.endswith((".py", ".ipynb")) and _regular(d / f, skipped))
     return files
 
 
-def python_files(directory: Path, root: Path, exclude: list[str]) -> list[Path]:
-    directory = directory.resolve()
-    root = root.resolve()
+def python_files(directory: Path, root: Path, exclude: list[str],
+                 skipped: list | None = None) -> list[Path]:
+    """``.py`` regular files under ``directory``; other ``.py`` entries (FIFOs, sockets,
+    broken links) go to ``skipped`` when it is given."""
+    directory = safe_resolve(directory)
+    root = safe_resolve(root)
     in_git = (root / ".git").exists() or _in_git(directory)
     # a directory the user names is checked even when git ignores it as a whole
-    found = _git_files(directory) if in_git and not _git_ignored(directory) else None
+    found = _git_files(directory, skipped) if in_git and not _git_ignored(directory) else None
     if found is None:
-        found = _walk(directory)
+        found = _walk(directory, skipped)
     out = []
     skip_cache: dict = {}
     for f in found:
@@ -111,8 +148,9 @@ def python_files(directory: Path, root: Path, exclude: list[str]) -> list[Path]:
 
 def _git_ignored(directory: Path) -> bool:
     try:
-        return subprocess.run(["git", "-C", str(directory), "check-ignore", "-q", "."],
-                              capture_output=True, timeout=30).returncode == 0
+        return subprocess.run([*GIT, "-C", str(directory), "check-ignore", "-q", "."],
+                              capture_output=True, timeout=30,
+                              stdin=subprocess.DEVNULL).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
 
@@ -123,6 +161,6 @@ def _in_git(directory: Path) -> bool:
 
 def _rel(path: Path, base: Path) -> str:
     try:
-        return path.resolve().relative_to(base).as_posix()
+        return safe_resolve(path).relative_to(base).as_posix()
     except ValueError:
         return path.as_posix()

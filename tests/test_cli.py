@@ -219,7 +219,8 @@ def test_python_m_and_no_torch(project):
 def test_named_ignored_directory_is_checked_and_its_own_reads_count(project, run_cli):
     root = project.root
     (root / ".gitignore").write_text("vendor/\n")
-    project("vendor/t.py", "import torch\nopt = torch.optim.SGD(model.parameters, lr=0.1)\n")
+    project("vendor/t.py", "import torch\nmodel = torch.nn.Linear(2, 2)\n"
+                          "opt = torch.optim.SGD(model.parameters, lr=0.1)\n")
     project("vendor/opt.py", """\
     import torch
     class MyOpt(torch.optim.Optimizer):

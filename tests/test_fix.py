@@ -11,12 +11,13 @@ import torch
 
 
 def train(model, loader):
+    head = torch.nn.Linear(4, 2)
     # a comment that must survive
     params = model.backbone.parameters()  # trailing comment
     for p in model.head.parameters():
         p.require_grad = False
     opt = torch.optim.SGD(params, lr=0.1)
-    sched_opt = torch.optim.AdamW(model.head.parameters, lr=1e-3)
+    sched_opt = torch.optim.AdamW(head.parameters, lr=1e-3)
     groups = torch.optim.AdamW([{"params": model.body.parameters(), "learning_rate": 1e-3}])
     for batch in loader:
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -27,12 +28,13 @@ import torch
 
 
 def train(model, loader):
+    head = torch.nn.Linear(4, 2)
     # a comment that must survive
     params = list(model.backbone.parameters())  # trailing comment
     for p in model.head.parameters():
         p.requires_grad = False
     opt = torch.optim.SGD(params, lr=0.1)
-    sched_opt = torch.optim.AdamW(model.head.parameters(), lr=1e-3)
+    sched_opt = torch.optim.AdamW(head.parameters(), lr=1e-3)
     groups = torch.optim.AdamW([{"params": model.body.parameters(), "learning_rate": 1e-3}])
     for batch in loader:
         torch.nn.utils.clip_grad_norm_(params, 1.0)

@@ -28,6 +28,7 @@ def train(model):
 """
 TWO = """\
 import torch
+model = torch.nn.Linear(4, 2)
 opt = torch.optim.AdamW([{"params": model.parameters(), "learning_rate": 1e-3}])
 opt2 = torch.optim.AdamW(model.parameters)
 """
@@ -55,8 +56,8 @@ def test_text_and_concise_show_severity(project, run_cli):
         code, out, _ = run_cli("check", "--output-format", fmt, "two.py", cwd=project.root)
         rows = [line for line in out.splitlines() if not line.startswith(" ")]
         assert code == 1
-        assert rows[0].startswith("two.py:2:57: PG004 warning: group key 'learning_rate'")
-        assert rows[1].startswith("two.py:3:26: PG007 [*] error: 'model.parameters'")
+        assert rows[0].startswith("two.py:3:57: PG004 warning: group key 'learning_rate'")
+        assert rows[1].startswith("two.py:4:26: PG007 [*] error: 'model.parameters'")
         assert ("  help: " in out) == (fmt == "text")
 
 
@@ -69,9 +70,9 @@ def test_grouped(project, run_cli):
     block = out.split("two.py:\n")[1]
     rows = [line for line in block.splitlines() if line.startswith("  ") and
             not line.startswith("    ")]
-    assert rows == ["  2:57 PG004 warning: group key 'learning_rate' is never read by AdamW; "
+    assert rows == ["  3:57 PG004 warning: group key 'learning_rate' is never read by AdamW; "
                     "did you mean 'lr'?",
-                    "  3:26 PG007 [*] error: 'model.parameters' is passed to AdamW without "
+                    "  4:26 PG007 [*] error: 'model.parameters' is passed to AdamW without "
                     "calling it"]
     assert "  2:7 PG000 error: syntax error at 2:7" in out
 
@@ -112,7 +113,8 @@ def _gitlab(run_cli, cwd=None):
 def test_gitlab_code_climate_with_unique_stable_fingerprints(project, run_cli):
     _tree(project)
     # two identical findings in one file: the same code, message and path
-    project("twice.py", "import torch\nopt = torch.optim.AdamW(model.parameters)\n"
+    project("twice.py", "import torch\nmodel = torch.nn.Linear(4, 2)\n"
+                        "opt = torch.optim.AdamW(model.parameters)\n"
                         "opt = torch.optim.AdamW(model.parameters)\n")
     code, issues = _gitlab(run_cli, project.root)
     assert code == 2

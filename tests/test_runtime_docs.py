@@ -16,6 +16,8 @@ AUDITED = {f"PG10{i}" for i in range(1, 9)}
 # PG105 is "both": the static pass reports it too (tests/test_docs.py), the audit here
 RUNTIME = sorted(c.code for c in codes.CODES.values()
                  if c.scope in ("runtime", "both") and c.code in AUDITED)
+# codes only pglint.watch reports: the snippet trains a few steps under `watch = pglint.watch(...)`
+WATCHED = ["PG110"]
 HEADINGS = ["What it does", "Why is this bad?", "Example", "Use instead", "Fix safety", "Options"]
 
 
@@ -38,23 +40,26 @@ def snippet(body: str) -> str:
 def run(code_text: str):
     from pglint import audit
 
-    ns: dict = {"__name__": "pglint_doc_example"}
+    ns: dict = {"__name__": "pglint_doc_example", "print": lambda *a, **k: None}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         exec(compile(code_text, "<doc>", "exec"), ns)  # noqa: S102 (the docs' own snippets)
+    if "watch" in ns:
+        return ns["watch"].report()
     optimizers = ns["optimizers"] if "optimizers" in ns else ns["optimizer"]
     return audit(ns["model"], optimizers)
 
 
 def test_runtime_codes_have_docs():
     assert [f"PG10{i}" for i in range(1, 9)] == RUNTIME
-    for code in RUNTIME:
+    assert all(codes.get(c).scope == "runtime" for c in WATCHED)
+    for code in RUNTIME + WATCHED:
         s = sections(code)
         assert s["What it does"].strip() and s["Why is this bad?"].strip()
         assert s["Fix safety"].strip().startswith("No fix")
 
 
-@pytest.mark.parametrize("code", RUNTIME)
+@pytest.mark.parametrize("code", RUNTIME + WATCHED)
 def test_doc_examples(code):
     pytest.importorskip("torch")
     s = sections(code)

@@ -5,6 +5,9 @@
 
 The audit runs at ``on_train_begin``, with ``kwargs["model"]`` (the unwrapped model) and
 ``kwargs["optimizer"]`` (accelerate's ``AcceleratedOptimizer``; the audit unwraps it).
+Then ``pglint.watch`` watches the first ``watch_steps`` optimizer steps (3; 0 turns it
+off, naming ``kwargs["lr_scheduler"]``) and is reported at the ``on_step_end`` that ends
+the window (or at ``on_train_end``).
 ``PglintTrainerCallback`` subclasses ``transformers.TrainerCallback``, so it is built on
 first access and needs transformers installed; ``PglintTrainerAudit`` holds the logic
 without the base class.  Options as for ``pglint.integrations.lightning``.
@@ -26,6 +29,15 @@ class PglintTrainerAudit(AuditHook):
             return control
         main = bool(getattr(state, "is_world_process_zero", True))
         self._audit(model, optimizer, main_process=main)
+        self._start_watch(model, optimizer, kwargs.get("lr_scheduler"), main_process=main)
+        return control
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+        self._poll_watch()
+        return control
+
+    def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+        self._end_watch()
         return control
 
 

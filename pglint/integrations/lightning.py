@@ -4,11 +4,13 @@
     trainer = L.Trainer(callbacks=[PglintCallback()])
 
 The audit runs at ``on_train_start``, where values restored from a checkpoint are in
-place.  ``PglintCallback`` subclasses Lightning's ``Callback``, so it is built on first
+place; then ``pglint.watch`` watches the first ``watch_steps`` optimizer steps (3; 0 turns
+it off, naming the trainer's lr schedulers) and is reported at the end of the training
+batch that ends the window (or at ``on_train_end``).  ``PglintCallback`` subclasses Lightning's ``Callback``, so it is built on first
 access and needs ``lightning`` (or ``pytorch_lightning``) installed; importing this module
 does not import Lightning.  ``PglintAudit`` holds the logic without the base class.
-Options: ``fail_on`` ("error" by default: raise ``pglint.AuditError`` and stop the run)
-and any ``pglint.audit`` option (``ignore``, ``select``, ``extra_keys``, ``no_decay``).
+Options: ``fail_on`` ("error" by default: raise ``pglint.AuditError`` and stop the run),
+``watch_steps`` and any ``pglint.audit`` option (``ignore``, ``select``, ``extra_keys``, ``no_decay``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,20 @@ __all__ = ["PglintAudit"]  # and PglintCallback, built on first access
 class PglintAudit(AuditHook):
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
         main = bool(getattr(trainer, "is_global_zero", True))
-        self._audit(pl_module, list(trainer.optimizers), main_process=main)
+        optimizers = list(trainer.optimizers)
+        self._audit(pl_module, optimizers, main_process=main)
+        schedulers = [getattr(c, "scheduler", c)
+                      for c in getattr(trainer, "lr_scheduler_configs", None) or ()]
+        self._start_watch(pl_module, optimizers, schedulers, main_process=main)
+
+    def on_train_batch_end(self, trainer: Any, pl_module: Any, *args: Any, **kwargs: Any) -> None:
+        self._poll_watch()
+
+    def on_train_end(self, trainer: Any, pl_module: Any) -> None:
+        self._end_watch()
+
+    def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
+        self._abort_watch()
 
 
 def _callback_base() -> type:

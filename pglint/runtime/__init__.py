@@ -1,6 +1,6 @@
 """Runtime audit of live optimizers (needs torch).
 
-``audit``, ``assert_audit``, ``AuditReport`` and ``AuditError`` load lazily, so
+``audit``, ``assert_audit``, ``AuditReport``, ``AuditError`` and ``watch`` load lazily, so
 ``pglint.runtime.command`` (the ``pglint audit`` entry point) imports without torch.
 """
 
@@ -9,13 +9,17 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["AuditError", "AuditReport", "assert_audit", "audit"]
+_FROM = {
+    "AuditError": "audit", "AuditReport": "audit", "assert_audit": "audit", "audit": "audit",
+    "Watch": "watch", "WatchReport": "watch", "watch": "watch",
+}
+__all__ = sorted(_FROM)
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
-        mod = importlib.import_module("pglint.runtime.audit")
-        # importing the submodule bound the name 'audit' to it; rebind the public names
-        globals().update({n: getattr(mod, n) for n in __all__})
+    if name in _FROM:
+        mod = importlib.import_module(f"pglint.runtime.{_FROM[name]}")
+        # importing a submodule bound its name ('audit', 'watch') to it; rebind the public names
+        globals().update({n: getattr(mod, n) for n, m in _FROM.items() if m == _FROM[name]})
         return globals()[name]
     raise AttributeError(f"module 'pglint.runtime' has no attribute {name!r}")

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import hashlib
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pglint import codes, notebook
 from pglint import config as config_mod
-from pglint.files import force_excluded, python_files
+from pglint.files import force_excluded, python_files, safe_resolve
 from pglint.finding import Finding
 from pglint.static import engine, keyreads
+from pglint.static.lines import split_lines
 
 MAX_FIX_PASSES = 5
 
@@ -21,6 +26,7 @@ class CheckRun:
     fixed: int = 0
     diffs: list = field(default_factory=list)  # unified diffs (--diff)
     fixed_text: dict = field(default_factory=dict)  # stdin name -> its fixed source (--fix)
+    notes: list = field(default_factory=list)  # fixes not applied, skipped files, and why
 
     @property
     def findings(self) -> list[Finding]:
@@ -44,25 +50,28 @@ def unreadable(result: engine.FileResult) -> Finding:
 
 
 def discover(paths: list[str], cfg: config_mod.Config,
-             force_exclude=None) -> tuple[list[Path], list[str]]:
+             force_exclude=None, skipped: list | None = None) -> tuple[list[Path], list[str]]:
     """Files to check, and messages for paths that do not exist.
 
     ``force_exclude(path)``, when given, drops files named on the command line that the
-    configuration excludes (``--force-exclude``, as pre-commit names every file)."""
+    configuration excludes (``--force-exclude``, as pre-commit names every file).
+    A named path that exists but is not a directory (a file, a FIFO, a symlink loop) is
+    returned: reading it reports why it cannot be checked.  Non-regular ``.py`` entries
+    under directories go to ``skipped``."""
     files: list[Path] = []
     missing: list[str] = []
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            files.extend(python_files(path, cfg.root, cfg.exclude))
-        elif path.is_file():
+            files.extend(python_files(path, cfg.root, cfg.exclude, skipped))
+        elif os.path.lexists(path):
             if force_exclude is None or not force_exclude(path):
                 files.append(path)
         else:
             missing.append(p)
     seen, out = set(), []
     for f in files:
-        key = f.resolve()
+        key = safe_resolve(f)
         if key not in seen:
             seen.add(key)
             out.append(f)
@@ -71,7 +80,7 @@ def discover(paths: list[str], cfg: config_mod.Config,
 
 def _display(path: Path) -> str:
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return safe_resolve(path).relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return path.as_posix()
 
@@ -91,8 +100,8 @@ class ProjectKeys:
             got = keyreads.KeyReads()
             for f in python_files(root, root, self.cfg_for(root).exclude):
                 try:
-                    text = notebook.python_text(f, f.read_bytes())
-                except OSError:
+                    text = notebook.python_text(f, engine.read_source(str(f)))
+                except (OSError, ValueError):
                     continue
                 got.update(keyreads.scan(text, _display(f)))
             self._scanned[root] = got
@@ -104,8 +113,8 @@ class ProjectKeys:
         got = self._scanned.get(filename)
         if got is None:
             try:
-                text = notebook.python_text(Path(filename), Path(filename).read_bytes())
-            except OSError:
+                text = notebook.python_text(Path(filename), engine.read_source(filename))
+            except (OSError, ValueError):
                 text = ""
             got = self._scanned[filename] = keyreads.scan(text, filename)
         return got
@@ -132,6 +141,7 @@ class Plan:
     configs: dict  # project root -> Config
     stdin: str | None = None  # display name of the source read from stdin ("-" alone)
     stdin_excluded: bool = False  # --force-exclude dropped --stdin-filename
+    skipped: list = field(default_factory=list)  # .py entries that are not regular files
 
 
 def plan(paths: list[str], *, config_path=None, force_exclude: bool = False,
@@ -144,8 +154,8 @@ def plan(paths: list[str], *, config_path=None, force_exclude: bool = False,
     paths = list(paths) or ([STDIN] if stdin_filename else ["."])
     use_stdin = paths == [STDIN]
     first = Path(stdin_filename or ".") if use_stdin else Path(paths[0])
-    root = config_mod.find_root(first) or (first.resolve() if first.is_dir()
-                                          else first.resolve().parent)
+    root = config_mod.find_root(first) or (safe_resolve(first) if first.is_dir()
+                                          else safe_resolve(first).parent)
 
     def load(r: Path, explicit: Path | None = None) -> config_mod.Config:
         c = config_mod.load(r, explicit)
@@ -166,7 +176,7 @@ def plan(paths: list[str], *, config_path=None, force_exclude: bool = False,
         return configs[r]
 
     def root_of(f: Path) -> Path:
-        return config_mod.find_root(f) or f.resolve().parent
+        return config_mod.find_root(f) or safe_resolve(f).parent
 
     def forced_out(f: Path) -> bool:
         r = root_of(f)
@@ -181,7 +191,8 @@ def plan(paths: list[str], *, config_path=None, force_exclude: bool = False,
         else:
             out.stdin, out.roots[name], out.per_file_cfg[name] = name, r, cfg_for(r)
         return out
-    out.files, out.missing = discover(paths, cfg, forced_out if force_exclude else None)
+    out.files, out.missing = discover(paths, cfg, forced_out if force_exclude else None,
+                                      out.skipped)
     for f in out.files:
         r = root_of(f)
         out.roots[_display(f)] = r
@@ -235,6 +246,8 @@ def run(paths: list[str], *, select=None, extend_select=(), ignore=None, extra_k
         rel = _rel_to(r.path, pl.roots[r.path])
         r.findings = [f for f in r.findings if not c.ignored_in_file(f.code, rel)]
     run_ = CheckRun(ordered)
+    run_.notes.extend(f"{_display(p)}: not a regular file (or a broken link); skipped"
+                      for p in pl.skipped)
     if fix or diff:
         _fix(run_, by_opts, keys, unsafe_fixes, write=fix and not diff, collect_diff=diff,
              sources=sources)
@@ -243,28 +256,84 @@ def run(paths: list[str], *, select=None, extend_select=(), ignore=None, extra_k
 
 def _rel_to(display: str, root: Path) -> str:
     try:
-        return Path(display).resolve().relative_to(root).as_posix()
+        return safe_resolve(Path(display)).relative_to(root).as_posix()
     except ValueError:
         return display
 
 
+class FixError(Exception):
+    """A fix that cannot be applied as computed (its edits are inconsistent)."""
+
+
+def _where(f: Finding) -> str:
+    return f"{f.code} at {f.filename}:{f.line}"
+
+
+def plan_fixes(text: str, findings: list[Finding], unsafe: bool) -> tuple[list, list, list]:
+    """Choose the fixes one pass applies: (taken, deferred, bad).
+
+    ``taken``: (finding, fix) pairs whose edits do not overlap; findings whose fix is
+    identical to a taken one (the same edits) count as fixed with it.  ``deferred``:
+    findings whose fix overlaps a taken one (the next pass, on the fixed text, redoes
+    them).  ``bad``: (finding, reason) for fixes whose edits are out of range or overlap
+    each other.
+    """
+    taken, deferred, bad = [], [], []
+    spans: list = []
+    by_edits: dict = {}
+    cands = [f for f in findings if f.fix is not None and (f.fix.safe or unsafe)]
+    cands.sort(key=lambda f: (min((e.start for e in f.fix.edits), default=0), f.line or 0))
+    for f in cands:
+        edits = tuple(sorted(f.fix.edits, key=lambda e: (e.start, e.end)))
+        if not edits or any(not (0 <= e.start <= e.end <= len(text)) for e in edits) \
+                or any(a.end > b.start for a, b in zip(edits, edits[1:])):
+            bad.append((f, "its edits are out of range or overlap each other"))
+            continue
+        if edits in by_edits:
+            taken.append((f, None))  # the same edits as a fix already taken: fixed with it
+            continue
+        if any(e.start < t and s < e.end or e.start == e.end == s == t
+               for e in edits for s, t in spans):
+            deferred.append(f)
+            continue
+        by_edits[edits] = f
+        spans.extend((e.start, e.end) for e in edits)
+        taken.append((f, edits))
+    return taken, deferred, bad
+
+
 def apply_edits(text: str, findings: list[Finding], unsafe: bool) -> tuple[str, int]:
-    """Apply the non-overlapping fixes of ``findings``; returns (text, fixes applied)."""
-    fixes = [f.fix for f in findings if f.fix is not None and (f.fix.safe or unsafe)]
-    fixes.sort(key=lambda fx: min(e.start for e in fx.edits))
-    taken: list = []
-    applied = 0
-    for fx in fixes:
-        if any(not (e.end <= s or e.start >= t) for e in fx.edits for s, t in taken):
-            continue  # overlaps a fix already taken; the next pass picks it up
-        taken.extend((e.start, e.end) for e in fx.edits)
-        applied += 1
-    edits = sorted((e for fx in fixes for e in fx.edits
-                    if (e.start, e.end) in {(s, t) for s, t in taken}),
-                   key=lambda e: e.start, reverse=True)
+    """Apply the non-overlapping fixes of ``findings``; returns (text, findings fixed)."""
+    taken, _, _ = plan_fixes(text, findings, unsafe)
+    edits = [e for _, es in taken if es for e in es]
+    return splice(text, edits), len(taken)
+
+
+def splice(text: str, edits: list) -> str:
+    """``text`` with non-overlapping ``edits`` applied; raises FixError unless every
+    character outside the edited ranges is provably unchanged and in order."""
+    edits = sorted(edits, key=lambda e: (e.start, e.end))
+    parts, keep, pos = [], [], 0
     for e in edits:
-        text = text[: e.start] + e.text + text[e.end:]
-    return text, applied
+        if e.start < pos:
+            raise FixError("overlapping edits")
+        parts.append(text[pos:e.start])
+        keep.append((pos, e.start))
+        parts.append(e.text)
+        pos = e.end
+    parts.append(text[pos:])
+    keep.append((pos, len(text)))
+    new = "".join(parts)
+    # the proof: walk the new text; each kept range must reappear verbatim, in order,
+    # separated by exactly the replacement texts
+    at = 0
+    for (a, b), rep in zip(keep, [e.text for e in edits] + [""]):
+        if new[at:at + (b - a)] != text[a:b]:
+            raise FixError("text outside the edited ranges would change")
+        at += (b - a) + len(rep)
+    if at != len(new):
+        raise FixError("the fixed text has an unexpected length")
+    return new
 
 
 def _fix(run_: CheckRun, by_opts: dict, keys: ProjectKeys, unsafe: bool, write: bool,
@@ -282,38 +351,154 @@ def _fix(run_: CheckRun, by_opts: dict, keys: ProjectKeys, unsafe: bool, write: 
             _fix_notebook(run_, i, opts_of[r.path], keys, unsafe, write, collect_diff)
             continue
         path = Path(r.path)
-        original = sources[r.path] if r.path in sources else path.read_bytes()
+        try:
+            original = sources[r.path] if r.path in sources else engine.read_source(r.path)
+        except (OSError, ValueError) as e:
+            run_.notes.append(f"fixes for {r.path} skipped: cannot read it again "
+                              f"({getattr(e, 'strerror', None) or e})")
+            continue
+        if r.digest is not None and hashlib.sha256(original).hexdigest() != r.digest:
+            run_.notes.append(f"fixes for {r.path} skipped: the file changed after it was "
+                              f"checked; run pglint again")
+            continue
         try:
             text = engine.decode(original)
         except ValueError:
             continue
         current, result, total = text, r, 0
+        stuck: set = set()  # (code, message) of fixes that did not remove their finding
         for _ in range(MAX_FIX_PASSES):
-            new, n = apply_edits(current, result.findings, unsafe)
-            if n == 0 or new == current:
+            todo = [f for f in result.findings if (f.code, f.message) not in stuck]
+            taken, deferred, bad = plan_fixes(current, todo, unsafe)
+            for f, why in bad:
+                run_.notes.append(f"fix for {_where(f)} skipped: {why}")
+            if not any(es for _, es in taken):
                 break
-            total += n
-            current = new
-            result = engine.check_source(current, r.path, opts_of[r.path])
-            if result.error:  # a fix must never break the file: keep the original
-                current, total = text, 0
-                result = r
+            try:
+                new = splice(current, [e for _, es in taken if es for e in es])
+            except FixError as e:
+                run_.notes.extend(f"fix for {_where(f)} skipped: {e}" for f, _ in taken)
                 break
+            if new == current:
+                run_.notes.extend(f"fix for {_where(f)} skipped: it changes nothing"
+                                  for f, _ in taken)
+                break
+            checked = engine.check_source(new, r.path, opts_of[r.path])
+            if not checked.error and _compiles(current, r.path) and not _compiles(new, r.path):
+                # libcst accepts what the compiler refuses (a repeated keyword argument)
+                checked.error = "it would not compile"
+            if checked.error:  # a fix must never break the file: keep the last good text
+                run_.notes.extend(f"fix for {_where(f)} skipped: the fixed file would not "
+                                  f"be checkable ({checked.error})" for f, _ in taken)
+                break
+            total += len(taken)
+            current, result = new, checked
             engine.resolve_pending([result], keys.is_read)
-        if total == 0:
+            left = {(f.code, f.message) for f in result.findings if f.fix is not None}
+            for f, _ in taken:
+                if (f.code, f.message) in left and (f.code, f.message) not in stuck:
+                    stuck.add((f.code, f.message))
+                    total -= 1
+                    run_.notes.append(f"fix for {_where(f)} did not remove the finding; "
+                                      f"not applied again")
+            # loop until stable: the next pass redoes deferred (overlapping) fixes
+        else:
+            left = [f for f in result.findings if f.fix is not None and (f.fix.safe or unsafe)
+                    and (f.code, f.message) not in stuck]
+            run_.notes.extend(f"fix for {_where(f)} not applied after {MAX_FIX_PASSES} passes "
+                              f"(fixes overlap); run pglint --fix again" for f in left)
+        if total == 0 or current == text:
             continue
+        encoding = _encoding_of(original)
+        try:
+            data = current.encode(encoding)
+        except (UnicodeEncodeError, LookupError) as e:
+            run_.notes.append(f"fixes for {r.path} skipped: the fixed text cannot be encoded "
+                              f"as {encoding} ({e})")
+            continue
+        if write and r.path in sources:
+            run_.fixed_text[r.path] = current
+        elif write:
+            why = _write_if_unchanged(path, original, data)
+            if why is not None:
+                run_.notes.append(f"fixes for {r.path} skipped: {why}")
+                continue
         run_.fixed += total
         if collect_diff:
-            run_.diffs.append("".join(difflib.unified_diff(
-                text.splitlines(keepends=True), current.splitlines(keepends=True),
-                fromfile=f"a/{r.path}", tofile=f"b/{r.path}")))
+            run_.diffs.append(unified_diff(text, current, r.path))
         if write:
-            if r.path in sources:
-                run_.fixed_text[r.path] = current
-            else:
-                encoding = _encoding_of(original)
-                path.write_bytes(current.encode(encoding))
+            result.digest = hashlib.sha256(data).hexdigest()
             run_.results[i] = result
+
+
+def _compiles(text: str, name: str) -> bool:
+    """Whether CPython compiles ``text`` (to bytecode, never run)."""
+    try:
+        compile(text, name, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return False
+    return True
+
+
+def unified_diff(old: str, new: str, name: str) -> str:
+    """A patch ``git apply`` accepts: Python's line ends, and the no-newline marker."""
+    out = []
+    for line in difflib.unified_diff(split_lines(old, keepends=True),
+                                     split_lines(new, keepends=True),
+                                     fromfile=f"a/{name}", tofile=f"b/{name}"):
+        out.append(line)
+        if not line.endswith(("\n", "\r")):
+            out.append("\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def _write_if_unchanged(path: Path, original: bytes, data: bytes) -> str | None:
+    """Replace ``path`` with ``data`` atomically, only if it still holds ``original``.
+
+    The comparison and the replacement happen under an exclusive lock on the file (other
+    pglint runs take it too), the new bytes go to a temporary file in the same directory
+    (same mode) and ``os.replace`` puts them in place: a reader sees the old file or the
+    new one, never a mix.  Returns why nothing was written, or None.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        return f"cannot open it again ({e.strerror or e})"
+    try:
+        try:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except (ImportError, OSError):
+            pass
+        try:
+            now = engine.read_source(str(path))
+            same_file = os.path.samestat(os.fstat(fd), os.stat(path))
+        except (OSError, ValueError) as e:
+            return f"cannot read it again ({getattr(e, 'strerror', None) or e})"
+        if now != original or not same_file:
+            return "the file changed while pglint ran; run pglint again"
+        mode = os.fstat(fd).st_mode & 0o7777
+        tmp = None
+        try:
+            tfd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                        suffix=".pglint-tmp")
+            with os.fdopen(tfd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, mode)
+            os.replace(tmp, path)
+            tmp = None
+        except OSError as e:
+            return f"cannot write it ({e.strerror or e})"
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+        return None
+    finally:
+        os.close(fd)
 
 
 def _fix_notebook(run_: CheckRun, i: int, opts, keys: ProjectKeys, unsafe: bool, write: bool,
@@ -337,7 +522,7 @@ def _fix_notebook(run_: CheckRun, i: int, opts, keys: ProjectKeys, unsafe: bool,
 
 def _lines(source: str) -> list[str]:
     """A cell's lines for a diff (nbformat drops the last line's newline)."""
-    return (source if source.endswith("\n") or not source else source + "\n").splitlines(True)
+    return split_lines(source if source.endswith("\n") or not source else source + "\n", True)
 
 
 def _encoding_of(data: bytes) -> str:

@@ -27,6 +27,53 @@ _OPT_WORDS = re.compile(
 )
 _NOT_OPT = re.compile(r"(Config|Args|Arguments|Scheduler|Wrapper|State|Builder|Factory|Mixin|Base|"
                       r"Lookahead|Registry|Test|Error|Exception|Callback|Hook)")
+# Classes whose names look like an optimizer's but that are no peer optimizer (PG003):
+# a *wrapper* is built from another optimizer and steps through it; a *placeholder*
+# updates nothing (the real optimizer is built elsewhere, e.g. from a DeepSpeed config).
+# Keyed by (top-level package, class name) of what the file's imports resolve the callee
+# to, so a project's own class of the same name is unaffected.  A class not listed here is
+# still a wrapper when the call hands it an optimizer (``X(opt)``, ``X(optimizer=opt)``,
+# ``X(inner_optimizer=[a, b])``): see ``Interpreter.optimizer_call``.
+NOT_PEER_OPTIMIZERS = frozenset({
+    ("accelerate", "DummyOptim"),  # placeholder: the DeepSpeed config builds the optimizer
+    ("accelerate", "AcceleratedOptimizer"),  # wraps the optimizer given to prepare()
+    ("apex", "FP16_Optimizer"),  # wraps: optimizer=...
+    ("deepspeed", "FP16_Optimizer"),
+    ("deepspeed", "FP16_UnfusedOptimizer"),
+    ("deepspeed", "DeepSpeedZeroOptimizer"),  # ZeRO stages 1-2 wrap init_optimizer
+    ("deepspeed", "DeepSpeedZeroOptimizer_Stage3"),
+    ("deepspeed", "BF16_Optimizer"),
+    ("megatron", "Float16OptimizerWithFloat16Params"),
+    ("megatron", "FP32Optimizer"),
+    ("megatron", "ChainedOptimizer"),
+    ("megatron", "DistributedOptimizer"),
+    ("horovod", "DistributedOptimizer"),  # hvd.DistributedOptimizer(optimizer, ...)
+    ("lightning", "LightningOptimizer"),
+    ("pytorch_lightning", "LightningOptimizer"),
+    ("timm", "Lookahead"),  # Lookahead(base_optimizer)
+    ("torch_optimizer", "Lookahead"),
+    ("opacus", "DPOptimizer"),  # DPOptimizer(optimizer=...)
+    ("torchcontrib", "SWA"),  # SWA(base_opt)
+    ("schedulefree", "ScheduleFreeWrapper"),  # ScheduleFreeWrapper(base_optimizer); the
+    # schedulefree optimizers themselves (AdamWScheduleFree(params)) are peers
+    ("colossalai", "LowLevelZeroOptimizer"),
+})
+# torch.distributed optimizers built from parameters (torch.optim.* are read from the catalog)
+TORCH_DISTRIBUTED_OPTIMIZERS = frozenset({
+    "torch.distributed.optim.ZeroRedundancyOptimizer",
+    "torch.distributed.optim.zero_redundancy_optimizer.ZeroRedundancyOptimizer",
+})
+# framework classes that are torch.nn.Module subclasses (a class of the file deriving from
+# one is a Module: PG007 knows ``self.parameters`` is the method there)
+KNOWN_MODULE_CLASSES = frozenset({
+    "lightning.LightningModule", "lightning.pytorch.LightningModule",
+    "lightning.pytorch.core.LightningModule", "pytorch_lightning.LightningModule",
+    "pytorch_lightning.core.LightningModule", "pytorch_lightning.core.module.LightningModule",
+    "transformers.PreTrainedModel", "transformers.modeling_utils.PreTrainedModel",
+    "diffusers.ModelMixin", "diffusers.models.modeling_utils.ModelMixin",
+})
+# torch.nn sub-packages whose classes are no Modules (PackedSequence, SDPBackend, ...)
+_NN_NOT_MODULES = frozenset({"functional", "utils", "init", "attention", "grad", "common_types"})
 # consumers that take an iterable of parameters and exhaust it
 CONSUMER_BUILTINS = frozenset(
     {"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max", "any", "all", "dict",
@@ -60,6 +107,11 @@ class FileContext:
     # names bound in each function (its locals, parameters included) and each loop body
     assigned: dict = field(default_factory=dict)  # FunctionDef / For / While -> set[str]
     scopes: list = field(default_factory=list)  # every FunctionDef, in source order
+    _finishes: dict = field(default_factory=dict)  # generator FunctionDef -> can it finish
+    # attribute names the file stores anywhere (``x.parameters = [...]``, a class-body
+    # assignment, a decorated method such as a @property, setattr(x, "parameters", ...))
+    stored_attrs: set = field(default_factory=set)
+    _module_attrs: dict = field(default_factory=dict)  # (class, attr) -> always a Module
 
     # ------------------------------------------------------------ name resolution
     def qualname(self, node: cst.BaseExpression) -> str | None:
@@ -73,6 +125,76 @@ class FileContext:
             base = self.qualname(node.value)
             return None if base is None else f"{base}.{node.attr.value}"
         return None
+
+    def module_class(self, q: str | None, _seen: tuple = ()) -> bool:
+        """``q`` names a class that is provably a ``torch.nn.Module`` (or ``Parameter``):
+        a ``torch.nn`` class, a known framework subclass, or a class of this file whose
+        bases resolve to one of those."""
+        if q is None:
+            return False
+        if q.startswith("<local>."):
+            name = q[len("<local>."):]
+            cls = self.classes.get(name)
+            if cls is None or name in _seen:
+                return False
+            return any(self.module_class(self.qualname(b.value), (*_seen, name))
+                       for b in cls.bases if b.keyword is None)
+        parts = q.split(".")
+        if parts[:2] == ["torch", "nn"] and len(parts) >= 3:
+            return parts[2] not in _NN_NOT_MODULES and parts[-1][:1].isupper()
+        return q in KNOWN_MODULE_CLASSES
+
+    def module_attr(self, cls: str, attr: str) -> bool:
+        """Every ``self.<attr> = ...`` in class ``cls`` stores a new Module (and one does)."""
+        key = (cls, attr)
+        if key not in self._module_attrs:
+            values = []
+
+            class V(cst.CSTVisitor):
+                def visit_AssignTarget(self, node):
+                    t = node.target
+                    if isinstance(t, cst.Attribute) and t.attr.value == attr \
+                            and isinstance(t.value, cst.Name) and t.value.value == "self":
+                        values.append(self.value)
+                    elif isinstance(t, (cst.Tuple, cst.List)) and any(
+                            isinstance(e.value, cst.Attribute) and e.value.attr.value == attr
+                            for e in t.elements):
+                        values.append(None)  # self.a, self.b = ...: not proved a Module
+
+                def visit_Assign(self, node):
+                    self.value = node.value
+
+                def _other(self, node):  # self.x: T = v / self.x += v: not proved a Module
+                    t = node.target
+                    if isinstance(t, cst.Attribute) and t.attr.value == attr:
+                        values.append(None)
+
+                visit_AnnAssign = visit_AugAssign = _other
+
+            for (c, _), fn in self.methods.items():
+                if c == cls:
+                    fn.visit(V())
+            self._module_attrs[key] = bool(values) and all(
+                isinstance(v, cst.Call) and self.module_class(self.qualname(v.func))
+                for v in values)
+        return self._module_attrs[key]
+
+    def decorated(self, fn: cst.FunctionDef) -> bool:
+        """A decorator other than ``staticmethod``/``classmethod``: what a call returns is unknown
+        (``@contextmanager`` makes a generator function return a context manager)."""
+        return any(self.qualname(d.decorator) not in ("staticmethod", "classmethod")
+                   for d in fn.decorators)
+
+    def one_shot_generator(self, fn: cst.FunctionDef) -> bool:
+        """A call of ``fn`` provably returns a generator that runs dry: ``fn`` yields, has no
+        decorator, and its body can return or run off its end (an endless ``while True:``
+        data loader is never exhausted, so a second consumer still gets items)."""
+        if fn not in self.generator_functions or self.decorated(fn):
+            return False
+        got = self._finishes.get(fn)
+        if got is None:
+            got = self._finishes[fn] = _can_return(fn.body) or _completes(fn.body.body, self)
+        return got
 
     def is_imported(self, node: cst.BaseExpression) -> bool:
         while isinstance(node, cst.Attribute):
@@ -102,11 +224,88 @@ class FileContext:
             if last == "Optimizer" or _OPT_WORDS.search(last):
                 return OptClass(last, "torch", None)
             return None
-        if not imported or parts[0] == "torch":
+        if imported and q in TORCH_DISTRIBUTED_OPTIMIZERS:
+            return OptClass(last, "third", None)
+        if not imported or parts[0] == "torch" or (parts[0], last) in NOT_PEER_OPTIMIZERS:
             return None
         if _THIRD_PARTY_OPT.match(last) and _OPT_WORDS.search(last) and not _NOT_OPT.search(last):
             return OptClass(".".join(parts[-2:]) if len(parts) > 1 else last, "third", None)
         return None
+
+
+# iterators that never end (``itertools.repeat`` only without ``times``)
+ENDLESS_ITERATORS = frozenset({"itertools.count", "itertools.cycle", "itertools.repeat"})
+
+
+class _Finder(cst.CSTVisitor):
+    """Finds a statement of one kind in a body, not entering nested scopes (nor loops,
+    for ``break``: a ``break`` there ends the inner loop)."""
+
+    def __init__(self, kind, enter_loops: bool):
+        self.kind, self.enter_loops, self.found = kind, enter_loops, False
+
+    def on_visit(self, node) -> bool:
+        if isinstance(node, self.kind):
+            self.found = True
+        if self.found or isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return False
+        return self.enter_loops or not isinstance(node, (cst.For, cst.While))
+
+
+def _contains(body, kind, enter_loops: bool) -> bool:
+    v = _Finder(kind, enter_loops)
+    for stmt in body.body:
+        stmt.visit(v)
+    return v.found
+
+
+def _can_return(body) -> bool:
+    return _contains(body, cst.Return, enter_loops=True)
+
+
+def endless_call(node, ctx: FileContext) -> bool:
+    """``itertools.count()``, ``cycle(x)``, ``repeat(x)``: an iterator that never ends."""
+    if not isinstance(node, cst.Call):
+        return False
+    q = ctx.qualname(node.func)
+    if q not in ENDLESS_ITERATORS or not ctx.is_imported(node.func):
+        return False
+    return not (q.endswith("repeat") and (len(node.args) > 1 or any(a.keyword for a in node.args)))
+
+
+def _completes(stmts, ctx: FileContext) -> bool:
+    """The statements can run to their end (over-approximated: unknown means yes)."""
+    return all(_stmt_completes(s, ctx) for s in stmts)
+
+
+def _stmt_completes(s, ctx: FileContext) -> bool:
+    if isinstance(s, cst.SimpleStatementLine):
+        for small in s.body:
+            if isinstance(small, (cst.Raise, cst.Break, cst.Continue)):
+                return False
+            v = small.value if isinstance(small, cst.Expr) else None
+            if isinstance(v, cst.Yield) and isinstance(v.value, cst.From) and endless_call(v.value.item, ctx):
+                return False  # yield from itertools.cycle(data)
+        return True
+    if isinstance(s, cst.While):
+        t = s.test
+        forever = (isinstance(t, cst.Name) and t.value == "True"
+                   or isinstance(t, cst.Integer) and _literal(t) not in (0, _NO_VALUE))
+        return not forever or _contains(s.body, cst.Break, enter_loops=False)
+    if isinstance(s, cst.For):
+        return not endless_call(s.iter, ctx) or _contains(s.body, cst.Break, enter_loops=False)
+    if isinstance(s, cst.If):
+        if _completes(s.body.body, ctx) or s.orelse is None:
+            return True
+        return _stmt_completes(s.orelse, ctx) if isinstance(s.orelse, cst.If) \
+            else _completes(s.orelse.body.body, ctx)
+    if isinstance(s, (cst.Try, cst.TryStar)):
+        ok = _completes(s.body.body, ctx) and (s.orelse is None or _completes(s.orelse.body.body, ctx))
+        ok = ok or any(_completes(h.body.body, ctx) for h in s.handlers)
+        return ok and (s.finalbody is None or _completes(s.finalbody.body.body, ctx))
+    if isinstance(s, cst.With):
+        return _completes(s.body.body, ctx)
+    return True
 
 
 def _target_names(t) -> set[str]:
@@ -140,6 +339,7 @@ def build_context(module: cst.Module) -> FileContext:
 
         def __init__(self):
             self.class_stack: list[str] = []
+            self.class_body = [False]  # is the innermost scope a class body
             self.depth = 0
             # frames: one per function/class body; each holds its function and open loops
             self.frames: list[tuple] = [(None, [])]
@@ -150,14 +350,34 @@ def build_context(module: cst.Module) -> FileContext:
                 if target is not None:
                     ctx.assigned[target].update(names)
 
+        def _store(self, t) -> None:
+            if isinstance(t, cst.Attribute):
+                ctx.stored_attrs.add(t.attr.value)
+            elif isinstance(t, (cst.Tuple, cst.List)):
+                for e in t.elements:
+                    self._store(e.value)
+            elif isinstance(t, cst.StarredElement):
+                self._store(t.value)
+            elif self.class_body[-1]:  # a class attribute: parameters = [...]
+                ctx.stored_attrs.update(_target_names(t))
+
         def visit_AssignTarget(self, node):
             self._bind(_target_names(node.target))
+            self._store(node.target)
 
         def visit_AugAssign(self, node):
             self._bind(_target_names(node.target))
+            self._store(node.target)
 
         def visit_AnnAssign(self, node):
             self._bind(_target_names(node.target))
+            self._store(node.target)
+
+        def visit_Call(self, node: cst.Call):
+            f, args = node.func, node.args
+            if isinstance(f, cst.Name) and f.value == "setattr" and len(args) >= 2 \
+                    and isinstance(args[1].value, cst.SimpleString):
+                ctx.stored_attrs.add(args[1].value.evaluated_value)
 
         def visit_AsName(self, node):
             self._bind(_target_names(node.name))
@@ -190,9 +410,11 @@ def build_context(module: cst.Module) -> FileContext:
 
         def visit_Lambda(self, node):
             self.frames.append((None, []))
+            self.class_body.append(False)
 
         def leave_Lambda(self, node):
             self.frames.pop()
+            self.class_body.pop()
 
         def visit_GeneratorExp(self, node):  # `yield` cannot appear here; names stay local
             return True
@@ -220,12 +442,17 @@ def build_context(module: cst.Module) -> FileContext:
             self._bind({node.name.value})
             self.class_stack.append(node.name.value)
             self.frames.append((None, []))
+            self.class_body.append(True)
 
         def leave_ClassDef(self, node):
             self.class_stack.pop()
             self.frames.pop()
+            self.class_body.pop()
 
         def visit_FunctionDef(self, node: cst.FunctionDef):
+            if self.class_body[-1] and node.decorators:  # @property def parameters(self)
+                ctx.stored_attrs.add(node.name.value)
+            self.class_body.append(False)
             self._bind({node.name.value})
             ctx.scopes.append(node)
             ctx.assigned[node] = _param_names(node)
@@ -238,6 +465,7 @@ def build_context(module: cst.Module) -> FileContext:
             self.depth += 1
 
         def leave_FunctionDef(self, node):
+            self.class_body.pop()
             self.depth -= 1
             self.frames.pop()
             cls = ctx.enclosing_class.get(node)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,8 +25,10 @@ from pglint.static.context import (
     CONSUMER_QUALNAMES,
     LAZY_WRAPPERS,
     FileContext,
+    _contains,
     _param_names,
     _target_names,
+    endless_call,
 )
 from pglint.static.filters import code, make_filter
 from pglint.static.names import class_names_can_equal, names_can_equal
@@ -33,6 +36,7 @@ from pglint.static.project import summary as project_summary
 from pglint.static.values import (
     UNKNOWN,
     UNKNOWN_PARAMS,
+    WILDCARD,
     Atom,
     ClassRef,
     Const,
@@ -57,17 +61,50 @@ from pglint.static.values import (
 
 _PARAM_METHODS = {"parameters": False, "named_parameters": True}
 _NN_PREFIXES = ("torch.nn.", "nn.")
-_MODULE_CHANGERS = {
-    "fully_shard": "fully_shard",
-    "FullyShardedDataParallel": "FullyShardedDataParallel",
-}
+# calls that replace a module's Parameter objects (PG009), by the qualified name the
+# file's imports resolve the callee to (``from torch.distributed.fsdp import
+# FullyShardedDataParallel as FSDP`` resolves ``FSDP``); a function of the same name from
+# any other module (a project's own ``fully_shard``) is not one of them
+_MODULE_CHANGERS = frozenset({
+    "torch.distributed.fsdp.fully_shard",
+    "torch.distributed.fsdp.fully_shard.fully_shard",
+    "torch.distributed._composable.fsdp.fully_shard",
+    "torch.distributed._composable.fsdp.fully_shard.fully_shard",
+    "torch.distributed.fsdp.FullyShardedDataParallel",
+    "torch.distributed.fsdp.fully_sharded_data_parallel.FullyShardedDataParallel",
+})
+
+
+# callees that take an optimizer and never step it: handing an optimizer to one of these
+# is no evidence that it updates its parameters (PG003)
+_NON_STEPPERS = frozenset({
+    "print", "len", "id", "type", "repr", "str", "hash", "isinstance", "getattr", "hasattr",
+    "setattr", "vars", "dir", "copy.copy", "copy.deepcopy",
+})
+_NON_STEPPER_PREFIXES = ("torch.optim.lr_scheduler.", "torch.optim.swa_utils.", "logging.",
+                         "pytest.", "unittest.", "torch.testing.")
+
+
+def _non_stepper(q: str | None) -> bool:
+    if q is None:
+        return False
+    last = q.split(".")[-1]
+    return (q in _NON_STEPPERS or q.startswith(_NON_STEPPER_PREFIXES)
+            or last.startswith("assert")  # self.assertIs(opt, ...), assert_close(...)
+            or "schedule" in last.lower()  # get_linear_schedule_with_warmup, a scheduler
+            or last.endswith("LR") and last[:1].isupper())  # LambdaLR, StepLR, ...
 
 
 @dataclass(eq=False)
 class MethodRef:
-    """``model.parameters`` without the call (PG007)."""
+    """``model.parameters`` without the call (PG007).
+
+    ``module``: the receiver is provably a Module and the file stores no attribute of that
+    name, so the expression is the bound method (else it may be a list the user stored).
+    """
 
     node: cst.Attribute
+    module: bool = False
 
 
 @dataclass
@@ -130,6 +167,20 @@ class Facts:
     never_match: list = field(default_factory=list)
     # PG012: (GroupDict, name, OptimizerValue) built beside an optimizer, never reaching one
     unused_groups: list = field(default_factory=list)
+    deadline: float | None = None  # time.monotonic() past which the analysis gives up
+    # PG010: attribute targets whose receiver is provably a parameter (a loop variable over
+    # parameters()/named_parameters()) and whose value is the literal False
+    param_attr_false: set = field(default_factory=set)  # id(Attribute target)
+    # PG002's fix: where each name-bound one-shot was bound (block positions), and whether
+    # nothing that could change what it yields runs before its first consumption ends
+    bound_at: dict = field(default_factory=dict)  # oneshot id -> ((stmts, index), ...)
+    early_ok: dict = field(default_factory=dict)  # oneshot id -> bool
+    # handles (see OptimizerValue.handles) that some scope steps or hands on (PG003)
+    used_handles: set = field(default_factory=set)
+
+
+class TooComplex(Exception):
+    """The file's analysis ran past its time budget."""
 
 
 # ------------------------------------------------------------------ state
@@ -254,8 +305,91 @@ def _has_jump(body) -> bool:
     return found
 
 
+def _breaks(body) -> bool:
+    """A ``break`` of this loop in ``body`` (not one of a nested loop)."""
+    return _contains(body, cst.Break, enter_loops=False)
+
+
 def _is_exit(stmt) -> bool:
     return any(isinstance(s, (cst.Break, cst.Return, cst.Raise)) for s in _small_statements(stmt))
+
+
+# a keyword argument that hands over an optimizer: optimizer=, base_optimizer=, optim=
+_OPTIMIZER_KEYWORD = re.compile(r"(^|_)optim(izer)?s?$", re.IGNORECASE)
+_MAX_BETWEEN = 32  # statements from a binding to its first use that PG002's fix reads
+_PURE_WRAPPERS = frozenset({"chain", "iter", "zip", "enumerate", "islice", "reversed"})
+# calls that cannot change a model: reading builtins, and what PG002 counts as consumers
+_PURE_CALLS = frozenset({"print", "len", "int", "float", "str", "bool", "round", "abs",
+                         "isinstance", "format", "repr"})
+
+
+_NOT_INERT = (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.Import, cst.ImportFrom, cst.Yield,
+               cst.Await, cst.Global, cst.Nonlocal, cst.Del, cst.With, cst.Try)
+
+
+def _inert(stmt, name: str, ctx: FileContext) -> bool:
+    """``stmt`` provably cannot change what ``name``'s parameters() iterator would yield:
+    its only calls are reading builtins, consumers (``sum``, ``clip_grad_norm_``...), torch
+    optimizers, ``parameters()`` and methods of tensors drawn from ``name``; it assigns only
+    plain names and attributes of those tensors; it defines and imports nothing."""
+    tensors: set[str] = set()  # loop / comprehension variables drawing from name
+
+    class Loops(cst.CSTVisitor):
+        def on_visit(self, node) -> bool:
+            if isinstance(node, (cst.For, cst.CompFor)):
+                it = node.iter
+                if isinstance(it, cst.Name) and it.value == name or (
+                        isinstance(it, cst.Call) and isinstance(it.func, cst.Attribute)
+                        and it.func.attr.value in _PARAM_METHODS):
+                    tensors.update(_target_names(node.target))  # tensors (and their names)
+            return True
+
+    class V(cst.CSTVisitor):
+        ok = True
+
+        def on_visit(self, node) -> bool:
+            if not self.ok:
+                return False
+            if isinstance(node, cst.Call):
+                self.ok = self.pure_call(node)
+            elif isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)):
+                self.ok = self.plain(node.target)
+            else:
+                self.ok = not isinstance(node, _NOT_INERT)
+            return self.ok
+
+        @staticmethod
+        def plain(t) -> bool:
+            if isinstance(t, cst.Name):
+                return True
+            if isinstance(t, (cst.Tuple, cst.List)):
+                return all(V.plain(e.value) for e in t.elements)
+            return isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) \
+                and t.value.value in tensors
+
+        @staticmethod
+        def pure_call(call: cst.Call) -> bool:
+            f = call.func
+            if isinstance(f, cst.Attribute):
+                root = f.value
+                while isinstance(root, (cst.Attribute, cst.Call, cst.Subscript)):
+                    root = root.func if isinstance(root, cst.Call) else root.value
+                if isinstance(root, cst.Name) and root.value in tensors:
+                    return True  # p.numel(), p.requires_grad_(False)
+                if f.attr.value in _PARAM_METHODS:
+                    return True
+            q = ctx.qualname(f) if isinstance(f, (cst.Name, cst.Attribute)) else None
+            if q is None:
+                return False
+            if q in _PURE_CALLS or q in CONSUMER_BUILTINS or q in CONSUMER_QUALNAMES:
+                return True
+            cls = ctx.optimizer_class(f)
+            return cls is not None and cls.kind == "torch"
+
+    stmt.visit(Loops())
+    v = V()
+    stmt.visit(v)
+    return v.ok
 
 
 # ------------------------------------------------------------------ interpreter
@@ -296,6 +430,9 @@ class Interpreter:
         self.reuse_sink: list | None = None  # a helper's second consumptions (PG002)
         self.in_closure = False  # run by closure_call
         self.iterating: set = set()  # one-shot ids enclosing for loops draw from (PG002)
+        self.opt_index: dict = {}  # overlap key -> optimizers built (see peer_optimizers)
+        self.block_pos: list = []  # [statements, index] of each open block (PG002's fix)
+        self.param_vars: dict[str, int] = {}  # loop variable -> env version: a Parameter
 
     # ---------------------------------------------------------- bindings
     def bind(self, name: str, value: Any) -> None:
@@ -333,8 +470,11 @@ class Interpreter:
             self.deepcopy_rebind(node, target.value, value)
         if isinstance(target, cst.Name):
             self.bind(target.value, value)
+            if isinstance(value, OptimizerValue) and self.local_names is None:
+                value.handles.add((None, target.value, ()))  # a global, stepped in a function
             if isinstance(value, OneShot) and self.report:
                 self.facts.bindings.setdefault(value.id, (node, target))
+                self.facts.bound_at.setdefault(value.id, tuple(tuple(f) for f in self.block_pos))
         elif isinstance(target, (cst.Tuple, cst.List)):
             elems = [e.value for e in target.elements]
             known = (isinstance(value, ListObj) and not value.open
@@ -365,10 +505,19 @@ class Interpreter:
     def store_attribute(self, target: cst.Attribute, value: Any, node) -> None:
         if self.report:
             self.facts.attr_stores.append((target, node))
+            recv = target.value
+            if (isinstance(recv, cst.Name) and recv.value in self.state.env
+                    and self.param_vars.get(recv.value) == self.state.env[recv.value][1]
+                    and isinstance(value, Const) and value.value is False):
+                self.facts.param_attr_false.add(id(target))
         self.state.attrs[code(target)] = value
         if isinstance(value, _DeepCopy) and isinstance(target.value, (cst.Name, cst.Attribute)):
             self.deepcopy_rebind(node, code(target), value)
         base = self.eval(target.value, consume=False)
+        if isinstance(value, OptimizerValue) and isinstance(base, PathValue):
+            h = self.handle_of(PathValue(base.root, base.path + (target.attr.value,)))
+            if h is not None:
+                value.handles.add(h)  # self.opt = Adam(...): stepped in another method
         if isinstance(base, PathValue) and target.attr.value not in ("data", "grad"):
             self.model_change(node, base, target.attr.value, value)
 
@@ -421,26 +570,84 @@ class Interpreter:
             visit(v)
         return list(seen.values())
 
+    @staticmethod
+    def holds_optimizer(v: Any, depth: int = 0) -> bool:
+        """``v`` is an optimizer, or a list, tuple or dict literal holding one."""
+        if isinstance(v, OptimizerValue):
+            return True
+        if depth > 3:
+            return False
+        if isinstance(v, ListObj):
+            return any(Interpreter.holds_optimizer(e, depth + 1) for e in v.elements)
+        if isinstance(v, GroupDict):
+            return any(Interpreter.holds_optimizer(e.value, depth + 1) for e in v.keys.values())
+        return False
+
+    def handle_of(self, v: PathValue) -> tuple | None:
+        """Where other scopes can reach an optimizer stored at ``v``: ``self.opt`` in a
+        method of a class, or a module-level name read from inside a function."""
+        root = v.root
+        if root.name == "self" and self.self_class is not None and len(v.path) == 1:
+            return (self.self_class, "self", v.path)
+        if not v.path and self.free_roots.get(root.name) is root:
+            return (None, root.name, ())
+        return None
+
+    def mark_used(self, v: Any, depth: int = 0) -> None:
+        """``v`` is stepped, or handed to code that may step it (PG003's evidence)."""
+        if isinstance(v, OptimizerValue):
+            v.used_at = new_id()
+        elif depth > 3:
+            return
+        elif isinstance(v, ListObj):
+            for e in v.elements:
+                self.mark_used(e, depth + 1)
+        elif isinstance(v, ElementOf):
+            self.mark_used(v.source, depth + 1)
+        elif isinstance(v, Union_):
+            for m in v.members:
+                self.mark_used(m, depth + 1)
+        elif isinstance(v, GroupDict):
+            for e in v.keys.values():
+                self.mark_used(e.value, depth + 1)
+        elif isinstance(v, PathValue) and self.report:
+            h = self.handle_of(v)
+            if h is not None:
+                self.facts.used_handles.add(h)
+
     # ---------------------------------------------------------- statements
     def run_block(self, stmts: Iterable) -> None:
         stmts = list(stmts)
+        # exit_after[i]: an exit statement follows statement i (one backward pass, linear)
+        exit_after = [False] * len(stmts)
+        for i in range(len(stmts) - 2, -1, -1):
+            exit_after[i] = exit_after[i + 1] or _is_exit(stmts[i + 1])
         self.exit_stack.append(False)
+        self.block_pos.append([stmts, 0])
         try:
             for i, stmt in enumerate(stmts):
                 if self.state.dead:
                     break
-                self.exit_stack[-1] = any(_is_exit(s) for s in stmts[i + 1:])
+                self.exit_stack[-1] = exit_after[i]
+                self.block_pos[-1][1] = i
                 self.stmt(stmt)
         finally:
             self.exit_stack.pop()
+            self.block_pos.pop()
 
     def stmt(self, node) -> None:
         self.current_stmt = node
+        if self.facts.deadline is not None and time.monotonic() > self.facts.deadline:
+            raise TooComplex("file is too complex to analyse (its analysis ran past the "
+                             "time budget per file): exclude it")
         if isinstance(node, cst.SimpleStatementLine):
             for small in node.body:
                 if self.state.dead:
                     return
                 self.small(small)
+            return
+        if isinstance(node, cst.BaseSmallStatement):  # a one-line body: `if c: x = y; z()`
+            self.small(node)
             return
         m = getattr(self, "stmt_" + type(node).__name__, None)
         if m is not None:
@@ -473,7 +680,10 @@ class Interpreter:
         elif isinstance(node, cst.Expr):
             self.eval(node.value)
         elif isinstance(node, cst.Return):
-            self.returns.append(self.eval(node.value) if node.value is not None else Const(None, node))
+            value = self.eval(node.value) if node.value is not None else Const(None, node)
+            if self.report:
+                self.mark_used(value)  # returned to code that may step it
+            self.returns.append(value)
             self.state.dead = True
         elif isinstance(node, (cst.Raise, cst.Break, cst.Continue)):
             if isinstance(node, cst.Raise) and node.exc is not None:
@@ -533,12 +743,18 @@ class Interpreter:
 
     def stmt_For(self, node: cst.For) -> None:
         it = self.eval(node.iter, consume=False)
-        self.consume(it, node.iter)
+        if _breaks(node.body):
+            # a loop that may break early need not exhaust its iterator: the rest is left
+            if isinstance(it, OneShot):
+                self.note_use(it, node.iter)
+        else:
+            self.consume(it, node.iter)
         elem = self.element_of(it)
 
         def header():
             self.bind_target(node.target, elem, node)
             self.note_name_var(node.target, it)
+            self.note_param_var(node.target, it)
 
         # a loop over a known, non-empty list of groups runs its body for every element
         runs = isinstance(elem, ElementOf) and not _has_jump(node.body)
@@ -573,9 +789,11 @@ class Interpreter:
 
     def stmt_With(self, node: cst.With) -> None:
         for item in node.items:
-            v = self.eval(item.item)
+            self.eval(item.item)
             if item.asname is not None:
-                self.bind_target(item.asname.name, UNKNOWN if not isinstance(v, OneShot) else v, node)
+                # ``as`` binds what ``__enter__`` returns (a contextmanager's yielded value),
+                # never the object the ``with`` was given
+                self.bind_target(item.asname.name, UNKNOWN, node)
         self.run_block(_block(node.body))
 
     def stmt_Match(self, node) -> None:
@@ -620,6 +838,9 @@ class Interpreter:
                         and self.loop_depth == 0 and len(self.exit_stack) == 1):
                     # consumed on every path of this method (its body's own block)
                     self.method_uses.setdefault(value.id, []).append((self.scope_fn, node, value))
+                if self.report and value.id in self.facts.bound_at:
+                    ok = self.nothing_between(value)
+                    self.facts.early_ok[value.id] = self.facts.early_ok.get(value.id, True) and ok
                 if self.loop_depth > value.loop_depth and self.repeats_in_loop(value, node):
                     if self.report:
                         self.facts.reuses.append(Reuse(value, node, node, in_loop=True))
@@ -628,6 +849,27 @@ class Interpreter:
         elif isinstance(value, Union_):
             for m in value.members:
                 self.consume(m, node, _depth + 1)
+
+    def nothing_between(self, it: OneShot) -> bool:
+        """Materialising ``it`` where it is bound gives its first consumer the same items:
+        it is pure, its first consumption is in the same block, and the statements from the
+        binding up to the consuming one run nothing that could change a model (see
+        ``_inert``)."""
+        if not it.pure:
+            return False
+        bound = self.facts.bound_at[it.id]
+        now = self.block_pos
+        k = len(bound) - 1
+        if k < 0 or len(now) <= k or any(now[x][0] is not bound[x][0] or now[x][1] != bound[x][1]
+                                         for x in range(k)):
+            return False
+        stmts, i = bound[k]
+        j = now[k][1]
+        if now[k][0] is not stmts or not i < j <= i + _MAX_BETWEEN \
+                or len(_small_statements(stmts[i])) != 1:
+            return False
+        name = self.facts.bindings[it.id][1].value
+        return all(_inert(s, name, self.ctx) for s in stmts[i + 1:j + 1])
 
     def repeats_in_loop(self, it: OneShot, node: cst.CSTNode) -> bool:
         """A use inside a loop of an iterator created outside it runs again next iteration."""
@@ -653,9 +895,8 @@ class Interpreter:
         value = self.state.attrs.get(key)
         if value is None or len(self.attr_owners.get(node.attr.value, ())) != 1:
             return None
-        if value is UNKNOWN or isinstance(value, _NewModule):
-            return PathValue(Root(key, id(value)), (), node)  # one object: one root
-        if isinstance(value, (OneShot, OptimizerValue, Materialized, PathValue, Const, Scaled,
+        # a module stays a path under self (self.encoder is part of self.parameters())
+        if isinstance(value, (OneShot, OptimizerValue, Materialized, Const, Scaled,
                               SetValue, ListObj, GroupDict)):
             if isinstance(value, OneShot) and self.report:
                 self.facts.refs.setdefault(value.id, []).append(node)
@@ -813,6 +1054,20 @@ class Interpreter:
             return tuple(sorted(v)) if isinstance(v, frozenset) else tuple(v)
         return None
 
+    def note_param_var(self, target, it: Any) -> None:
+        """``for p in m.parameters()`` / ``for n, p in m.named_parameters()``: p is a Parameter."""
+        if not (isinstance(it, OneShot) and isinstance(it.node, cst.Call)
+                and isinstance(it.node.func, cst.Attribute)
+                and it.node.func.attr.value in _PARAM_METHODS):
+            return
+        named = it.node.func.attr.value == "named_parameters"
+        if named and isinstance(target, cst.Tuple) and len(target.elements) == 2:
+            target = target.elements[1].value
+        elif named:
+            return
+        if isinstance(target, cst.Name):
+            self.param_vars[target.value] = self.state.env[target.value][1]
+
     def element_of(self, it: Any) -> Any:
         if isinstance(it, ListObj) and not it.open and it.elements:
             return ElementOf(it)
@@ -842,6 +1097,13 @@ class Interpreter:
                 self.eval_children(child)
 
     def ev_Lambda(self, node):
+        return UNKNOWN
+
+    def ev_Yield(self, node):
+        v = self.eval(node.value) if isinstance(node.value, cst.BaseExpression) else UNKNOWN
+        if isinstance(node.value, cst.From):
+            self.eval(node.value.item)
+        self.mark_used(v)
         return UNKNOWN
 
     def ev_Integer(self, node):
@@ -883,16 +1145,31 @@ class Interpreter:
         return PathValue(self.free_root(node.value), (), node)
 
     def ev_Attribute(self, node: cst.Attribute):
+        # iterative over `a.b.c.d...`: evaluate the innermost non-plain link, then walk out
+        chain = [node]
+        while (isinstance(chain[-1].value, cst.Attribute) and not self.ctx.is_imported(chain[-1])
+               and chain[-1].attr.value not in _PARAM_METHODS):
+            chain.append(chain[-1].value)
+        base = self._attribute(chain[-1], None)
+        for link in reversed(chain[:-1]):
+            base = self._attribute(link, base)
+        return base
+
+    def _attribute(self, node: cst.Attribute, base: Any) -> Any:
+        """One link of an attribute chain; ``base``: its value's value, None to evaluate it."""
         if self.ctx.is_imported(node):
             cls = self.ctx.optimizer_class(node)
             return ClassRef(cls) if cls is not None else UNKNOWN
         if node.attr.value in _PARAM_METHODS:
-            self.eval(node.value)
-            return MethodRef(node)
-        stored = self.self_attribute(node)
-        if stored is not None:
-            return stored
-        base = self.eval(node.value)
+            if base is None:
+                self.eval(node.value)
+            return MethodRef(node, node.attr.value not in self.ctx.stored_attrs
+                             and self.is_module(node.value))
+        if base is None:
+            stored = self.self_attribute(node)
+            if stored is not None:
+                return stored
+            base = self.eval(node.value)
         if isinstance(base, PathValue):
             return PathValue(base.root, base.path + (node.attr.value,), node)
         return UNKNOWN
@@ -935,8 +1212,16 @@ class Interpreter:
         return a if a is b else UNKNOWN
 
     def ev_BinaryOperation(self, node: cst.BinaryOperation):
-        a = self.eval(node.left)
-        b = self.eval(node.right)
+        # iterative over the left spine: `a + b + c + ...` is as long as the user writes it
+        spine = [node]
+        while isinstance(spine[-1].left, cst.BinaryOperation):
+            spine.append(spine[-1].left)
+        a = self.eval(spine[-1].left)
+        for op in reversed(spine):
+            a = self._binary(op, a, self.eval(op.right))
+        return a
+
+    def _binary(self, node: cst.BinaryOperation, a: Any, b: Any) -> Any:
         if isinstance(node.operator, cst.Add) and isinstance(a, (Materialized, ListObj)) \
                 and isinstance(b, (Materialized, ListObj)):
             if isinstance(a, ListObj) and isinstance(b, ListObj):
@@ -1049,14 +1334,18 @@ class Interpreter:
             if not isinstance(elt, cst.Name):
                 self.eval(elt)
             params = self.selection(fors[0], elt, first_iter)
-            if lazy:
+            if lazy and isinstance(first_iter, _Endless):
+                result = _Endless(node)
+            elif lazy:
                 inner = (first_iter,) if isinstance(first_iter, (OneShot, Union_)) else ()
                 result = OneShot(node, code(node), params, inner, self.loop_depth)
             else:
                 result = Materialized(params, node)
         elif elt is not None:
             self.eval(elt)
-            if lazy:
+            if lazy and any(isinstance(v, _Endless) for v in (first_iter, *deferred)):
+                result = _Endless(node)
+            elif lazy:
                 inner = tuple(v for v in (first_iter, *deferred) if isinstance(v, (OneShot, Union_)))
                 result = OneShot(node, code(node), UNKNOWN_PARAMS, inner, self.loop_depth)
         self.iterating = outer_iterating
@@ -1142,6 +1431,11 @@ class Interpreter:
                     and (self.self_class, func.attr.value) in self.ctx.methods):
                 fn = self.ctx.methods[(self.self_class, func.attr.value)]
                 return self.helper_call(node, fn, self.eval(func.value))
+            if func.attr.value == "step":  # opt.step(), scaler.step(opt)
+                self.mark_used(self.eval(func.value))
+                for a in node.args:
+                    self.mark_used(self.eval(a.value))
+                return UNKNOWN
         if (isinstance(func, cst.Attribute) and func.attr.value in _SAME_MODULE
                 and isinstance(func.value, cst.Call)):
             # Net().to(device), nn.Linear(4, 2).cuda().half(): still the new module
@@ -1166,18 +1460,25 @@ class Interpreter:
                 return self.helper_call(node, self.ctx.functions[name], None)
         if q == "dict" and "dict" not in self.state.env:
             return self.dict_call(node)
+        if endless_call(node, self.ctx):
+            for a in node.args:
+                self.eval(a.value)
+            return _Endless(node)
         if q is not None and (q in LAZY_WRAPPERS or q.endswith(("itertools.chain",
                                                                  "chain.from_iterable"))):
             return self.lazy_call(node, q)
         if q is not None and self._is_scheduler(q):
             return self.scheduler_call(node, q)
-        if q is not None and q.split(".")[-1] in _MODULE_CHANGERS and self.ctx.is_imported(func):
+        if q in _MODULE_CHANGERS and self.ctx.is_imported(func):
             return self.changer_call(node, q)
-        if q in ("copy.deepcopy", "deepcopy") and self.ctx.is_imported(func):
+        if q == "copy.deepcopy" and self.ctx.is_imported(func):
             return self.deepcopy_call(node)
         if q in ("setattr",) and len(node.args) == 3:
             return self.setattr_call(node)
         args = [self.eval(a.value) for a in node.args]
+        if not _non_stepper(q):
+            for v in args:
+                self.mark_used(v)  # handed to code that may step it
         if q is not None and (q in CONSUMER_BUILTINS or q in CONSUMER_QUALNAMES
                               or q.split(".")[-1] in ("clip_grad_norm_", "clip_grad_value_",
                                                      "parameters_to_vector")):
@@ -1213,18 +1514,34 @@ class Interpreter:
 
     def _is_torch_module(self, q: str) -> bool:
         """A torch.nn module or Parameter class, or a Module subclass of this file."""
-        if q.startswith("torch.nn.") and q.split(".")[2:3] != ["functional"]:
-            return True
-        if q.startswith("<local>."):
-            cls = self.ctx.classes.get(q[len("<local>."):])
-            return cls is not None and any(
-                (self.ctx.qualname(b.value) or "").startswith("torch.nn.") for b in cls.bases)
-        return False
+        return self.ctx.module_class(q)
+
+    def _class_of(self, node: cst.BaseExpression) -> str | None:
+        """The qualified class of the object ``node`` names, where provable: ``self`` in a
+        method, or a name bound on this path to a constructor call."""
+        if not isinstance(node, cst.Name):
+            return None
+        got = self.state.env.get(node.value)
+        if got is not None and isinstance(got[0], _NewModule):
+            return self.ctx.qualname(got[0].node.func)
+        if node.value == "self" and self.self_class is not None:
+            return "<local>." + self.self_class
+        return None
+
+    def is_module(self, node: cst.BaseExpression) -> bool:
+        """``node`` provably evaluates to a torch Module: a Module construction bound to a
+        name, ``self`` in a Module subclass, or ``x.attr`` where every ``self.attr = ...``
+        of x's class (of this file) stores a new Module."""
+        if isinstance(node, cst.Attribute):
+            q = self._class_of(node.value)
+            return (q is not None and q.startswith("<local>.") and self.ctx.module_class(q)
+                    and self.ctx.module_attr(q[len("<local>."):], node.attr.value))
+        return self.ctx.module_class(self._class_of(node))
 
     def is_generator_function(self, q: str) -> bool:
         if q.startswith("<local>."):
             fn = self.ctx.functions.get(q[len("<local>."):])
-            return fn is not None and fn in self.ctx.generator_functions
+            return fn is not None and self.ctx.one_shot_generator(fn)
         return False
 
     def parameters_call(self, node: cst.Call, func: cst.Attribute):
@@ -1243,7 +1560,7 @@ class Interpreter:
             params = ParamSet((Atom(base.root, base.path, recursive=recurse),), node)
         else:
             params = UNKNOWN_PARAMS
-        it = OneShot(node, code(node), params, (), self.loop_depth)
+        it = OneShot(node, code(node), params, (), self.loop_depth, pure=True)
         if named and not node.args:
             can_equal = self.names_of_model(func.value, base)
             if can_equal is not None:
@@ -1261,9 +1578,10 @@ class Interpreter:
             if (isinstance(base, PathValue) and self.self_root is not None
                     and base.root == self.self_root and not base.path):
                 return class_names_can_equal(self.ctx, self.self_class)
-        elif isinstance(expr, cst.Attribute) and isinstance(base, PathValue) \
-                and base.root.name.startswith("self.") and not base.path:
-            made = self.state.attrs.get(base.root.name)
+        elif (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name)
+              and expr.value.value == "self" and self.attr_owners is not None
+              and len(self.attr_owners.get(expr.attr.value, ())) == 1):
+            made = self.state.attrs.get(code(expr))  # self.encoder = AutoModel.from_pretrained
         if isinstance(made, _NewModule):
             return names_can_equal(self.ctx, made.node)
         return None
@@ -1305,7 +1623,9 @@ class Interpreter:
                 return True, ListObj(node, vals, base.open or bool(self.loop_depth))
             if attr in ("update", "setdefault"):
                 base.open = True
-            if attr in ("get", "pop", "setdefault") and args and isinstance(args[0], Const):
+            # group keys are strings: any other key (a list, a dict: unhashable) is unknown
+            if attr in ("get", "pop", "setdefault") and args and isinstance(args[0], Const) \
+                    and isinstance(args[0].value, str):
                 if args[0].value == "params":
                     base.escaped = True  # its parameters go somewhere (PG012)
                 e = base.keys.get(args[0].value)
@@ -1324,6 +1644,9 @@ class Interpreter:
             if assign is not None and literal(assign) is True and self.report:
                 self.facts.model_changes.append(ModelChange(
                     node, code(node).strip().splitlines()[0], base, self.alive_optimizers()))
+        if not isinstance(base, (ListObj, GroupDict, OptimizerValue)):
+            for v in args:
+                self.mark_used(v)  # registry.append(opt), callbacks.update(...)
         return True, UNKNOWN
 
     def dict_call(self, node: cst.Call):
@@ -1341,6 +1664,9 @@ class Interpreter:
     def lazy_call(self, node: cst.Call, q: str):
         args = [self.eval(a.value) for a in node.args]
         last = q.split(".")[-1]
+        endless = [isinstance(v, _Endless) for v in args]
+        if any(endless) and (all(endless) if last == "zip" else last != "islice"):
+            return _Endless(node)  # map/filter/chain/enumerate over an endless iterator
         # islice takes a few items and zip stops at the shortest: neither exhausts its inputs
         partial = last == "islice" or last == "zip" and not _same_lengths(args, self.params_of)
         inner = () if partial else tuple(v for v in args if isinstance(v, (OneShot, Union_)))
@@ -1359,14 +1685,23 @@ class Interpreter:
                 params = self.filtered(src, [lam.body], {names[0]: "__pg_p"})
         elif last == "iter" and len(args) == 1:
             params = self.params_of(args[0])
-        return OneShot(node, code(node), params, inner, self.loop_depth)
+        pure = last in _PURE_WRAPPERS and all(
+            not a.star and (a.keyword is None or last == "enumerate") and
+            (isinstance(v, OneShot) and v.pure or isinstance(v, Const))
+            for a, v in zip(node.args, args))
+        return OneShot(node, code(node), params, inner, self.loop_depth, pure=pure)
 
     def helper_call(self, node: cst.Call, fn: cst.FunctionDef, self_value: Any):
         args = [(a, self.eval(a.value)) for a in node.args]
-        if fn in self.helper_stack or len(self.helper_stack) >= self.MAX_HELPER_DEPTH:
-            return UNKNOWN
-        if fn in self.ctx.generator_functions:
-            return OneShot(node, code(node), UNKNOWN_PARAMS, (), self.loop_depth)
+        deep = fn in self.helper_stack or len(self.helper_stack) >= self.MAX_HELPER_DEPTH
+        if deep or self.ctx.decorated(fn) or fn in self.ctx.generator_functions:
+            for _, v in args:
+                self.mark_used(v)  # a helper pglint does not follow may step it
+            if not deep and self.ctx.one_shot_generator(fn):
+                return OneShot(node, code(node), UNKNOWN_PARAMS, (), self.loop_depth)
+            if fn in self.ctx.generator_functions and not self.ctx.decorated(fn):
+                return _Endless(node)  # its body cannot finish
+            return UNKNOWN  # a decorated function's result is unknown
         sub = Interpreter(self.ctx, self.facts, report=False,
                           helper_stack=self.helper_stack + (fn,),
                           self_class=self.ctx.enclosing_class.get(fn),
@@ -1423,29 +1758,70 @@ class Interpreter:
     # ---------------------------------------------------------- optimizers
     def optimizer_call(self, node: cst.Call, cls) -> Any:
         params_arg = None
+        value: Any = UNKNOWN
         kwargs: dict = {}
+        values = []
         for i, a in enumerate(node.args):
+            v = self.eval(a.value)
+            values.append(v)
             if a.star:
-                self.eval(a.value)
                 continue
             if a.keyword is None and params_arg is None and i == 0 or a.keyword is not None and a.keyword.value == "params":
-                params_arg = a.value
+                params_arg, value = a.value, v
             elif a.keyword is not None:
-                kwargs[a.keyword.value] = (self.eval(a.value), a.value)
-            else:
-                self.eval(a.value)
+                kwargs[a.keyword.value] = (v, a.value)
+        if any(self.holds_optimizer(v) for v in values) or any(
+                _OPTIMIZER_KEYWORD.search(k) and not isinstance(v, (ClassRef, Const))
+                for k, (v, _) in kwargs.items()):
+            # built from another optimizer (Lookahead(opt), FP16_Optimizer(optimizer=opt),
+            # inner_optimizer=[a, b], base_optimizer=<an argument>): a wrapper that steps
+            # through it, not a peer; optimizer_class=torch.optim.Adam names a class
+            for v in values:
+                self.mark_used(v)
+            return UNKNOWN
         opt = OptimizerValue(node, cls, [], True, kwargs=kwargs)
         if params_arg is None:
             opt.groups_known = False
             return opt
-        value = self.eval(params_arg)
         self.attach_params(opt, value, params_arg)
         if self.report:
-            self.facts.peers[opt.id] = self.alive_optimizers()
+            self.facts.peers[opt.id] = self.peer_optimizers(opt)
             self.facts.optimizers.append(opt)
             if self.first_optimizer is None:
                 self.first_optimizer = opt
         return opt
+
+    def peer_optimizers(self, opt: OptimizerValue) -> list:
+        """The optimizers alive now that may share a parameter with ``opt`` (PG003).
+
+        Linear in the file: optimizers are indexed by what their atoms could overlap
+        (the same list, or the same root and first path segment; see overlap.py), so the
+        optimizers alive are looked up only when one could overlap.
+        """
+        index = self.opt_index
+        query, keys = set(), set()
+        for g in opt.groups:
+            for a in g.params.atoms or ():
+                if a.list_id is not None:
+                    query.add(("list", a.list_id))
+                    keys.add(("list", a.list_id))
+                    continue
+                if a.root is None:
+                    continue
+                seg = a.path[0] if a.path else ()
+                keys.update(((a.root, seg), (a.root, "*")))
+                if seg == ():
+                    query.add((a.root, "*"))
+                else:
+                    query.add((a.root, ()))
+                    if seg is not WILDCARD:
+                        query.add((a.root, seg))
+        cands = {o.id: o for k in query for o in index.get(k, ())}
+        for k in keys:
+            index.setdefault(k, []).append(opt)
+        if not cands:
+            return []
+        return [o for o in self.alive_optimizers() if o.id in cands]
 
     def attach_params(self, opt: OptimizerValue, value: Any, node) -> None:
         if isinstance(value, MethodRef):
@@ -1537,6 +1913,8 @@ class Interpreter:
         args = [self.eval(a.value) for a in node.args]
         target = next((v for a, v in zip(node.args, args)
                        if a.keyword is None or a.keyword.value in ("module",)), None)
+        if any(self.holds_optimizer(v) for v in args):
+            return UNKNOWN  # it is handed the optimizer: not a change behind its back
         if isinstance(target, PathValue) and self.report:
             self.facts.model_changes.append(ModelChange(
                 node, code(node).strip().splitlines()[0], target, self.alive_optimizers()))
@@ -1568,6 +1946,14 @@ class _LocalDef:
     """A function defined inside the scope being interpreted."""
 
     node: cst.FunctionDef
+
+
+@dataclass(eq=False)
+class _Endless:
+    """An iterator that never runs dry (``itertools.cycle(x)``, a ``while True:`` generator,
+    a generator expression over one): never exhausted, so never reused (PG002)."""
+
+    node: cst.CSTNode
 
 
 @dataclass(eq=False)
@@ -1710,9 +2096,11 @@ def _unused_groups(interp: Interpreter, fn: cst.FunctionDef) -> None:
         interp.facts.unused_groups.append((d, name, opt))
 
 
-def analyze(ctx: FileContext) -> Facts:
-    """Interpret every scope of the file once and return the facts found."""
-    facts = Facts()
+def analyze(ctx: FileContext, deadline: float | None = None) -> Facts:
+    """Interpret every scope of the file once and return the facts found.
+
+    ``deadline``: a ``time.monotonic()`` value; past it, TooComplex is raised."""
+    facts = Facts(deadline=deadline)
     module_interp = Interpreter(ctx, facts)
     module_interp.run_block(ctx.module.body)
 
@@ -1766,6 +2154,8 @@ def _seedable(init_state: State, owners: dict, init: cst.FunctionDef) -> bool:
 def _seed(interp: Interpreter, init_state: State, owners: dict, init: cst.FunctionDef) -> None:
     for key, value in _seeds(init_state, owners, init):
         interp.state.attrs[key] = value
+        if isinstance(value, OptimizerValue):
+            interp.peer_optimizers(value)  # indexed: an optimizer built here may be its peer
         if isinstance(value, OneShot):
             if value.id in init_state.consumed:
                 interp.state.consumed[value.id] = init_state.consumed[value.id]

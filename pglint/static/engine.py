@@ -8,11 +8,18 @@ handed to every rule.  Many files are checked in parallel processes.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import stat
+import sys
+import tempfile
+import threading
+import time
 import tokenize
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from io import BytesIO
 
@@ -21,8 +28,9 @@ import libcst as cst
 from pglint import codes
 from pglint.finding import Edit, Finding
 from pglint.static.context import build_context
-from pglint.static.dataflow import analyze
+from pglint.static.dataflow import TooComplex, analyze
 from pglint.static.filters import code as node_code
+from pglint.static.lines import line_starts, split_lines
 from pglint.static.positions import resolve as resolve_positions
 from pglint.static.rules import RuleContext, all_rules
 
@@ -34,6 +42,29 @@ _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)
 _FILE_NOQA = re.compile(r"#\s*pglint:\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?"
                         r"\s*$", re.IGNORECASE)
 PARALLEL_MIN_FILES = 24
+
+# Deep syntax: libcst's native parser and its (recursive) visitors run on a thread with a
+# big stack and a raised recursion limit, so long chains (`a + a + ...`, `elif` ladders,
+# attribute chains) are analysed, not refused.  Files whose bytes look deeper than that
+# stack is known to hold (see _suspicious) are parsed in a child process, where a crash
+# or a stall cannot take the run down.
+STACK_BYTES = 512 * 1024 * 1024
+# a child process checks a suspicious file with a modest stack: input deep enough to
+# need more is reported at once as a parser crash rather than parsed for minutes
+CHILD_STACK_BYTES = 16 * 1024 * 1024
+_stack_bytes = STACK_BYTES
+RECURSION_LIMIT = 30_000
+# per-file budgets: the analysis of one file (in-process) and a whole isolated check
+ANALYSIS_BUDGET_S = 20.0
+CHILD_BUDGET_S = 20.0
+# cheap byte measures of nesting; files over any of them are checked in a child process
+MAX_BRACKET_DEPTH = 100
+MAX_LINE_BYTES = 2_000
+MAX_BRACKET_SPAN = 10_000
+MAX_INDENT = 400
+MAX_CONTINUATIONS = 2_000
+MAX_ELIF = 2_000
+PARSER_CRASHED = "could not be parsed (the parser crashed)"
 
 
 @dataclass(frozen=True)
@@ -51,6 +82,7 @@ class FileResult:
     findings: list = field(default_factory=list)
     pending: list = field(default_factory=list)
     error: str | None = None
+    digest: str | None = None  # sha256 of the bytes checked: --fix edits only those bytes
     error_at: tuple[int, int] | None = None  # (line, column) of a syntax error
 
 
@@ -76,21 +108,131 @@ def decode(data: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
-def check_file(path: str, options: Options) -> FileResult:
+def max_bytes(path: str) -> int:
+    return MAX_BYTES * 10 if path.endswith(".ipynb") else MAX_BYTES  # outputs, images
+
+
+def read_source(path: str) -> bytes:
+    """The bytes of a regular file; raises OSError (``strerror`` says why) otherwise.
+
+    Never blocks: the type is checked with ``os.stat`` before opening (a FIFO would
+    block ``open``), and the file is opened with O_NONBLOCK as a belt.
+    """
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode)
+                else "a socket" if stat.S_ISSOCK(st.st_mode) else "a device"
+                if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file")
+        raise OSError(0, f"not a regular file ({kind}); skipped")
+    limit = max_bytes(path)
+    if st.st_size > limit:
+        raise OSError(0, f"file is too large to check ({st.st_size:,} bytes; "
+                         f"the limit is {limit:,}): exclude it")
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
-        size = os.path.getsize(path)
-        limit = MAX_BYTES * 10 if path.endswith(".ipynb") else MAX_BYTES  # outputs, images
-        if size > limit:
-            return FileResult(path, error=f"file is too large to check ({size:,} bytes; "
-                                          f"the limit is {limit:,}): exclude it")
-        with open(path, "rb") as f:
-            data = f.read()
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced between stat and open
+            raise OSError(0, "not a regular file; skipped")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(limit + 1)
+    finally:
+        os.close(fd)
+
+
+def check_file(path: str, options: Options, isolate: bool = True) -> FileResult:
+    try:
+        data = read_source(path)
     except OSError as e:
-        return FileResult(path, error=f"cannot read file: {e.strerror or e}")
+        why = e.strerror or str(e)
+        return FileResult(path, error=why if "skipped" in why or "too large" in why
+                          else f"cannot read file: {why}")
+    except ValueError as e:  # an unencodable path
+        return FileResult(path, error=f"cannot read file: {e}")
+    if len(data) > max_bytes(path):
+        return FileResult(path, error=f"file is too large to check (it grew over the limit, "
+                                      f"{max_bytes(path):,} bytes): exclude it")
+    if isolate and PREFILTER.search(data) and _suspicious(data):
+        return check_isolated(data, path, options)
     return check_bytes(data, path, options)
 
 
+def _suspicious(data: bytes) -> str | None:
+    """Why ``data`` may nest deeper than the parser's stack holds (None: it cannot).
+
+    Linear, on the bytes (brackets inside strings count too: a false positive only costs
+    a child process).  Syntax depth needs either brackets, long lines, backslash
+    continuations, elif ladders or indentation; each is bounded here.
+    """
+    if max(map(len, data.split(b"\n")), default=0) > MAX_LINE_BYTES:
+        return "a very long line"
+    if data.count(b"\\\n") > MAX_CONTINUATIONS or data.count(b"elif") > MAX_ELIF:
+        return "a very long statement"
+    if re.search(rb"^[ \t]{%d}" % MAX_INDENT, data, re.M):
+        return "very deep indentation"
+    depth, opened = 0, 0
+    for m in _BRACKETS.finditer(data):
+        if m.group() in b"([{":
+            if depth == 0:
+                opened = m.start()
+            depth += 1
+            if depth > MAX_BRACKET_DEPTH:
+                return "deeply nested brackets"
+        elif depth:
+            depth -= 1
+            if depth == 0 and m.start() - opened > MAX_BRACKET_SPAN:
+                return "a very long bracketed expression"
+    if depth and len(data) - opened > MAX_BRACKET_SPAN:
+        return "a very long bracketed expression"
+    return None
+
+
+_BRACKETS = re.compile(rb"[][(){}]")
+
+
+def check_isolated(data: bytes, path: str, options: Options) -> FileResult:
+    """Check in a child process: a parser crash or a stall is reported, not fatal."""
+    import multiprocessing
+
+    try:
+        mp = multiprocessing.get_context("fork")
+    except ValueError:  # no fork (Windows): check in-process
+        return check_bytes(data, path, options)
+    parent, child = mp.Pipe(duplex=False)
+    proc = mp.Process(target=_isolated_main, args=(child, data, path, options), daemon=True)
+    try:
+        proc.start()
+    except OSError:
+        return check_bytes(data, path, options)
+    child.close()
+    try:
+        if parent.poll(CHILD_BUDGET_S):
+            try:
+                return parent.recv()
+            except (EOFError, OSError):
+                proc.join(5)
+                return FileResult(path, error=PARSER_CRASHED)
+        return FileResult(path, error=f"file is too complex to analyse (its check took over "
+                                      f"{CHILD_BUDGET_S:g} s): exclude it")
+    finally:
+        parent.close()
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+
+
+def _isolated_main(conn, data: bytes, path: str, options: Options) -> None:
+    global _stack_bytes
+    _stack_bytes = CHILD_STACK_BYTES
+    conn.send(check_bytes(data, path, options))
+    conn.close()
+
+
 def check_bytes(data: bytes, path: str, options: Options) -> FileResult:
+    result = _check_bytes(data, path, options)
+    result.digest = hashlib.sha256(data).hexdigest()
+    return result
+
+
+def _check_bytes(data: bytes, path: str, options: Options) -> FileResult:
     if path.endswith(".ipynb"):
         from pglint import notebook
 
@@ -105,28 +247,85 @@ def check_bytes(data: bytes, path: str, options: Options) -> FileResult:
 
 
 def check_source(text: str, path: str, options: Options, line_label=None) -> FileResult:
-    """``line_label(line)``, when given, is what rule messages print for a line (a
+    """Parse and check ``text`` on a big-stack thread (see STACK_BYTES).
+
+    ``line_label(line)``, when given, is what rule messages print for a line (a
     notebook's "3 in cell 2")."""
+    return _on_big_stack(_check_source, text, path, options, line_label)
+
+
+def _on_big_stack(fn, *args):
+    out: list = []
+
+    def target():
+        try:
+            out.append((True, fn(*args)))
+        except BaseException as e:  # re-raised in the caller's thread
+            out.append((False, e))
+
+    old_limit = sys.getrecursionlimit()
+    try:
+        old_size = threading.stack_size(_stack_bytes)
+    except (ValueError, RuntimeError):  # platform without a settable stack size
+        return fn(*args)
+    try:
+        sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
+        t = threading.Thread(target=target, name="pglint-check")
+        t.start()
+    finally:
+        threading.stack_size(old_size)
+    t.join()
+    sys.setrecursionlimit(old_limit)
+    ok, value = out[0]
+    if not ok:
+        raise value
+    return value
+
+
+def _check_source(text: str, path: str, options: Options, line_label=None) -> FileResult:
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as e:
         message, at = _syntax_error(text, path, e)
         return FileResult(path, error=message, error_at=at)
-    except (RecursionError, MemoryError):
-        return FileResult(path, error="file is too deeply nested to parse")
+    except RecursionError:
+        return FileResult(path, error=f"file is too deeply nested to parse (over Python's "
+                                      f"recursion limit, {sys.getrecursionlimit():,})")
+    except MemoryError:
+        return FileResult(path, error="file is too large or deep to parse (out of memory)")
     except Exception as e:  # libcst raises a few other errors on odd input
         return FileResult(path, error=f"cannot parse file: {e}")
     try:
         return _run_rules(module, text, path, options, line_label)
     except RecursionError:
-        return FileResult(path, error="file is too deeply nested to analyse")
+        return FileResult(path, error=f"file is too deeply nested to analyse (over Python's "
+                                      f"recursion limit, {sys.getrecursionlimit():,})")
+    except TooComplex as e:
+        return FileResult(path, error=str(e))
+    except MemoryError:
+        return FileResult(path, error="file is too large or deep to analyse (out of memory)")
+    except ValueError as e:
+        if "digits" in str(e) and "limit" in str(e):  # int(...) over sys.int_info digits
+            return FileResult(path, error=f"file has an integer literal over Python's limit on "
+                                          f"integer digits ({e})")
+        return _internal(path, e)
     except Exception as e:  # never let one file take the run down
-        return FileResult(path, error=f"internal error while checking it ({type(e).__name__}: "
-                                      f"{e}); please report this with the file")
+        return _internal(path, e)
+
+
+def _internal(path: str, e: Exception) -> FileResult:
+    return FileResult(path, error=f"internal error while checking it ({type(e).__name__}: "
+                                  f"{e}); please report this with the file")
 
 
 def _syntax_error(text: str, path: str, e: cst.ParserSyntaxError) -> tuple[str, tuple[int, int]]:
-    """Python's own wording and position for the error (only computed on failure)."""
+    """Python's own wording and position for the error (only computed on failure).
+
+    Valid Python that libcst's tokenizer refuses (some tab/space indentation CPython
+    accepts) is reported as a file pglint cannot analyse, not as a syntax error; pglint
+    does not rewrite the indentation to get past it (changing whitespace inside strings
+    or continuation lines would move every offset a fix relies on).
+    """
     try:
         compile(text, path, "exec", flags=0x400, dont_inherit=True)  # PyCF_ONLY_AST
     except SyntaxError as py:
@@ -135,6 +334,11 @@ def _syntax_error(text: str, path: str, e: cst.ParserSyntaxError) -> tuple[str, 
             return f"syntax error at {at[0]}:{at[1]}: {py.msg}", at
     except (ValueError, RecursionError, MemoryError):
         pass
+    else:
+        at = (e.raw_line, e.raw_column + 1)
+        return (f"cannot be analysed: libcst rejects this valid Python at {at[0]}:{at[1]} "
+                f"({e.message.splitlines()[0] if e.message else 'parse error'}); often "
+                f"tab/space indentation: re-indent with spaces"), at
     at = (e.raw_line, e.raw_column + 1)
     return f"syntax error at {at[0]}:{at[1]}: {e.message}", at
 
@@ -143,9 +347,9 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options,
                line_label=None) -> FileResult:
     ctx = build_context(module)
     ctx.path = path  # helpers imported from the project are found from here (project.py)
-    facts = analyze(ctx)
+    facts = analyze(ctx, deadline=time.monotonic() + ANALYSIS_BUDGET_S)
     positions = None
-    line_starts: list[int] = []
+    starts: list[int] = []
 
     def pos(node):
         nonlocal positions
@@ -154,15 +358,17 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options,
         return positions[node]
 
     def offsets(node):
-        if not line_starts:
-            acc = 0
-            for ln in text.splitlines(keepends=True):
-                line_starts.append(acc)
-                acc += len(ln)
-            line_starts.append(acc)
+        pos(node)
+        # positions.py's offsets are into libcst's generated code, which equals the text
+        # except that libcst drops form feeds from indentation: then count by lines
+        spans = getattr(positions, "_spans", None) if "\x0c" not in text else None
+        if spans is not None:
+            return spans[node]
+        if not starts:
+            starts.extend(_column_bases(text))
         r = pos(node)
-        return (line_starts[r.start.line - 1] + r.start.column,
-                line_starts[r.end.line - 1] + r.end.column)
+        return (starts[r.start.line - 1] + r.start.column,
+                starts[r.end.line - 1] + r.end.column)
 
     def edit(node, new_text: str) -> Edit:
         start, end = offsets(node)
@@ -196,6 +402,25 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options,
     return result
 
 
+def _column_bases(text: str) -> list[int]:
+    """Per line, the offset libcst's column 0 stands for.
+
+    Lines end where Python's do (lines.py); and like CPython's tokenizer, libcst restarts
+    the column after a form feed in a line's indentation, so column 0 of such a line is
+    just after its last leading form feed.
+    """
+    starts = line_starts(text)
+    out = []
+    for i, s in enumerate(starts):
+        m = _LEAD.match(text, s, starts[i + 1] if i + 1 < len(starts) else len(text))
+        lead = m.group()
+        out.append(s + lead.rfind("\x0c") + 1 if "\x0c" in lead else s)
+    return out
+
+
+_LEAD = re.compile(r"[ \t\x0c]*")
+
+
 def _noqa_codes(m: re.Match) -> set | None:
     c = m.group("codes")
     return None if c is None else {x.upper() for x in re.split(r"[\s,]+", c) if x}
@@ -206,7 +431,7 @@ def _noqa_lines(text: str) -> dict:
     out: dict = {}
     if "noqa" not in text.lower():
         return out
-    for i, line in enumerate(text.splitlines(), 1):
+    for i, line in enumerate(split_lines(text), 1):
         if "#" not in line:
             continue
         m = _NOQA.search(line)
@@ -221,7 +446,7 @@ def _file_noqa(text: str, out: dict) -> None:
     """`# pglint: noqa` / `# pglint: noqa: PG004` on a comment line of its own (a real
     comment token, not text inside a string)."""
     try:
-        tokens = list(tokenize.generate_tokens(iter(text.splitlines(keepends=True)).__next__))
+        tokens = list(tokenize.generate_tokens(iter(split_lines(text, keepends=True)).__next__))
     except (tokenize.TokenError, SyntaxError, ValueError):
         return
     for tok in tokens:
@@ -242,23 +467,79 @@ def _suppressed(noqa: dict, line: int, code: str) -> bool:
 
 
 def _check_chunk(args) -> list:
-    paths, options = args
-    return [check_file(p, options) for p in paths]
+    paths, options, marks = args
+    mark = os.path.join(marks, str(os.getpid()))
+    out = []
+    for p in paths:
+        with open(mark, "w", encoding="utf-8", errors="surrogateescape") as f:
+            f.write(p)  # the file this worker holds, should it die on it
+        out.append(check_file(p, options))
+    return out
 
 
 def check_files(paths: list[str], options: Options, jobs: int | None = None) -> list:
-    """Check files, in parallel processes when there are many; results in input order."""
+    """Check files, in parallel processes when there are many; results in input order.
+
+    A worker that dies (the native parser crashing on a file) does not lose the run:
+    the results already in are kept, the file it held is checked again alone in a child
+    process (reported as PARSER_CRASHED if it crashes again), and the rest are re-run.
+    """
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(paths) < PARALLEL_MIN_FILES:
         return [check_file(p, options) for p in paths]
+    by_path: dict = {}
+    todo = list(paths)
+    for _ in range(8):  # each round either finishes or sets aside at least one file
+        if not todo:
+            break
+        held = _pool_round(todo, options, jobs, by_path)
+        todo = [p for p in todo if p not in by_path]
+        for p in held:
+            if p in by_path or p not in todo:
+                continue
+            by_path[p] = _recheck_alone(p, options)
+        todo = [p for p in todo if p not in by_path]
+        if len(todo) < PARALLEL_MIN_FILES:
+            break
+    for p in todo:
+        by_path[p] = _recheck_alone(p, options) if p not in by_path else by_path[p]
+    return [by_path[p] for p in paths]
+
+
+def _pool_round(paths: list, options: Options, jobs: int, by_path: dict) -> list:
+    """One parallel pass; fills ``by_path``; returns the files dead workers held."""
     n = min(jobs, (len(paths) + PARALLEL_MIN_FILES // 2 - 1) // (PARALLEL_MIN_FILES // 2))
     chunks = [paths[i::n * 4] for i in range(n * 4)]
-    by_path = {}
-    with ProcessPoolExecutor(max_workers=n) as pool:
-        for results in pool.map(_check_chunk, [(c, options) for c in chunks if c]):
-            for r in results:
-                by_path[r.path] = r
-    return [by_path[p] for p in paths]
+    with tempfile.TemporaryDirectory(prefix="pglint-") as marks:
+        try:
+            with ProcessPoolExecutor(max_workers=n) as pool:
+                futures = [pool.submit(_check_chunk, (c, options, marks)) for c in chunks if c]
+                for fut in futures:
+                    try:
+                        for r in fut.result():
+                            by_path[r.path] = r
+                    except BrokenProcessPool:
+                        continue
+        except BrokenProcessPool:
+            pass
+        held = []
+        for name in os.listdir(marks):
+            try:
+                with open(os.path.join(marks, name), encoding="utf-8",
+                          errors="surrogateescape") as f:
+                    held.append(f.read())
+            except OSError:
+                continue
+        return held
+
+
+def _recheck_alone(path: str, options: Options) -> FileResult:
+    """A file a dead worker held: check it in a child process of its own."""
+    try:
+        data = read_source(path)
+    except (OSError, ValueError):
+        return check_file(path, options)  # reports why it cannot be read
+    return check_isolated(data, path, options)
 
 
 def resolve_pending(results: Iterable[FileResult], is_read) -> None:

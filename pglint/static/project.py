@@ -130,7 +130,7 @@ def _summarise(ctx, name: str) -> Summary | None:
             sub.bind(p, probes[p])
         sub.reuse_sink = []
         sub.run_block(_block(fn.body))
-    except RecursionError:
+    except Exception:  # RecursionError, or a shape the interpreter cannot read: no summary
         return None
     consumes = frozenset(p for p, it in probes.items() if it.id in sub.state.consumed) \
         if single_exit(fn) else frozenset()

@@ -114,6 +114,9 @@ class OneShot:
     inner: tuple = ()
     loop_depth: int = 0
     id: int = field(default_factory=new_id)
+    # it runs no user code and ends: ``parameters()``, ``named_parameters()``, and
+    # ``chain``/``iter``/``zip``/``enumerate``/``islice`` of those (PG002's safe fix)
+    pure: bool = False
 
 
 @dataclass(eq=False)
@@ -247,6 +250,12 @@ class OptimizerValue:
     kwargs: dict = field(default_factory=dict)  # ctor keyword -> value (Const/...)
     id: int = field(default_factory=new_id)
     replaced: bool = False  # a later assignment rebuilt it under the same name
+    # PG003's evidence that it updates its parameters: ``.step()``ed, or handed to code
+    # that may step it (a call, a return); ``used_at``: when last (a new_id() stamp, so
+    # comparable with other values' ids; 0: never); ``handles``: where it is stored for
+    # other scopes to use (``(class, 'self', ('opt',))``, ``(None, 'opt', ())`` for a global)
+    used_at: int = 0
+    handles: set = field(default_factory=set)
 
 
 

@@ -47,9 +47,13 @@ def check(facts, rc: RuleContext):
 def _fix(facts, it, binding, rc: RuleContext):
     """``params = model.parameters()`` -> ``params = list(model.parameters())``.
 
-    Safe only when the iterator is bound once by a plain assignment and every read of
+    Offered only when the iterator is bound once by a plain assignment and every read of
     the name is a use that accepts a list (an optimizer, a for loop, sum(), list(),
-    clip_grad_norm_, filter/map/chain...).
+    clip_grad_norm_, filter/map/chain...).  Safe only when materialising it early gives
+    its first consumer the same items: it runs no user code and ends (``parameters()``,
+    ``named_parameters()``, chain/zip/iter of those: a generator function may never end
+    or do work as it goes) and nothing between the binding and the end of the first
+    consumption could change the model (``dataflow.nothing_between``).
     """
     if binding is None:
         return None
@@ -64,4 +68,5 @@ def _fix(facts, it, binding, rc: RuleContext):
         return None
     value = assign.value
     return Fix(f"Materialize '{target.value}' with list(...)",
-               (rc.edit(value, f"list({rc.code(value)})"),), safe=True)
+               (rc.edit(value, f"list({rc.code(value)})"),),
+               safe=facts.early_ok.get(it.id, False))

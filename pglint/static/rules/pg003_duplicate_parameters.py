@@ -25,6 +25,15 @@ def _index(g, fallback: int) -> int:
     return g.index if g.index is not None else fallback
 
 
+def _updates(opt, facts, after: int = 0) -> bool:
+    """Evidence that ``opt`` updates its parameters after the value stamped ``after`` was
+    made: it is stepped, or handed to code that may step it (a training loop, a framework,
+    a return), here, or at any time through ``self.opt`` / a global in another scope.  An
+    optimizer built and never used updates nothing; one used only before a second
+    optimizer was built never updates the same step as that one."""
+    return opt.used_at > after or any(h in facts.used_handles for h in opt.handles)
+
+
 def check(facts, rc: RuleContext):
     added = {id(ag.group): ag for ag in facts.add_groups}
     for opt in facts.optimizers:
@@ -49,7 +58,11 @@ def check(facts, rc: RuleContext):
                 break
         if reported:
             continue
+        if not _updates(opt, facts):
+            continue
         for peer in facts.peers.get(opt.id, ()):
+            if not _updates(peer, facts, after=opt.id):
+                continue
             hit = None
             for gi in peer.groups:
                 for gj in opt.groups:

@@ -25,13 +25,21 @@ def check(facts, rc: RuleContext):
             if "params" not in d.keys and hyperparams.did_you_mean(key, ["params"]):
                 continue  # PG001 reports the missing 'params'
             guess = hyperparams.did_you_mean(key, keys)
+            # the rename must not collide: with a key the dict has (a repeated keyword in
+            # dict(...) does not compile; a repeated literal key changes the value), with
+            # another key renamed the same way, or with keys pglint cannot see
+            collides = guess is not None and (
+                guess in d.keys or d.open
+                or sum(hyperparams.did_you_mean(k, keys) == guess for k in d.keys
+                       if k not in keys) > 1)
             if guess is not None:
                 msg = f"group key '{key}' is never read by {opt.cls.name}; did you mean '{guess}'?"
                 help_ = (f"rename it to '{guess}': as written the optimizer's default "
                          f"{guess} applies to this group")
-                fix = Fix(f"Rename '{key}' to '{guess}'",
-                          (rc.edit(entry.key_node, rc.code(entry.key_node).replace(key, guess, 1)),),
-                          safe=False)
+                fix = None if collides else Fix(
+                    f"Rename '{key}' to '{guess}'",
+                    (rc.edit(entry.key_node, rc.code(entry.key_node).replace(key, guess, 1)),),
+                    safe=False)
             else:
                 msg = f"group key '{key}' is never read by {opt.cls.name} nor by this project"
                 help_ = (f"remove it, or if another package reads it, allow it: "

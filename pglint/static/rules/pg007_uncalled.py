@@ -11,7 +11,9 @@ CODE = "PG007"
 def check(facts, rc: RuleContext):
     seen = set()
     for ref, opt in facts.uncalled:
-        if id(ref.node) in seen:
+        if not ref.module or id(ref.node) in seen:
+            # the receiver may not be a Module, or the file stores a 'parameters' attribute:
+            # the expression may be a list, and calling it would raise TypeError
             continue
         seen.add(id(ref.node))
         text = rc.code(ref.node)

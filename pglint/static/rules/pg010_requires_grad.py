@@ -22,5 +22,9 @@ def check(facts, rc: RuleContext):
             f"'{short(rc.code(target))}' sets an attribute nothing reads; "
             f"the tensor is not frozen and the optimizer keeps training it",
             help="spell it requires_grad (or call .requires_grad_(False))",
-            fix=Fix("Rename to 'requires_grad'", (rc.edit(target.attr, "requires_grad"),), safe=True),
+            # safe only on a Parameter set to False: requires_grad = True raises on an integer
+            # tensor, any value on a non-leaf tensor, and on other objects the rename may
+            # break code that reads the misspelled attribute
+            fix=Fix("Rename to 'requires_grad'", (rc.edit(target.attr, "requires_grad"),),
+                    safe=id(target) in facts.param_attr_false),
         )
