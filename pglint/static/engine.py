@@ -350,6 +350,7 @@ def _syntax_error(text: str, path: str, e: cst.ParserSyntaxError) -> tuple[str, 
 def _run_rules(module: cst.Module, text: str, path: str, options: Options,
                line_label=None) -> FileResult:
     ctx = build_context(module)
+    ctx.path = path  # helpers imported from the project are found from here (project.py)
     facts = analyze(ctx, deadline=time.monotonic() + ANALYSIS_BUDGET_S)
     positions = None
     starts: list[int] = []
