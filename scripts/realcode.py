@@ -9,7 +9,7 @@ Each package's newest wheel is fetched with
 ``pip download --no-deps --only-binary=:all: -d .realcode/dl NAME`` (nothing is pinned; the
 versions used are printed) and unpacked into ``.realcode/src/NAME``; both steps are skipped
 when already done, unless ``--refresh``.  Then ``python -m pglint check --output-format json``
-runs once per package, and the script prints a table (python files, files pglint checked,
+runs once per package, and the script prints a table (.py/.ipynb files, files pglint checked,
 findings per code, seconds), every finding as ``path:line:col: CODE message``, and a total.
 
 An unpacked wheel is made its own project root for pglint (an empty ``pyproject.toml`` is
@@ -44,7 +44,7 @@ DEFAULT_PACKAGES = ("timm", "transformers", "lightning", "diffusers", "accelerat
 MARKER = ".realcode-wheel"  # in an unpacked tree: the wheel it came from
 ROOT_MARKER_TEXT = ("# Written by scripts/realcode.py: makes this unpacked wheel its own\n"
                     "# project root for pglint (configuration, PG004 key scan).\n")
-_ERROR_LINE = re.compile(r"^pglint: error: (?P<path>.+?\.pyi?): (?P<reason>.+)$")
+_ERROR_LINE = re.compile(r"^pglint: error: (?P<path>.+?\.(?:pyi?|ipynb)): (?P<reason>.+)$")
 _CHECKED = re.compile(r"\((\d+)(?: files?)? checked in")  # "(3 files checked in" / "(3 checked in"
 _SKIP_DIRS = {"__pycache__", ".git"}
 
@@ -131,36 +131,59 @@ def fetch(spec: str, work: Path, refresh: bool) -> Source:
 # --------------------------------------------------------------------------- checking
 
 def count_python_files(path: Path) -> int:
-    n = 0
-    for _dirpath, dirnames, filenames in os.walk(path):
+    """The .py and .ipynb files under ``path``, each counted once (symlinks to a file
+    already counted are the same file to pglint)."""
+    seen = set()
+    for dirpath, dirnames, filenames in os.walk(path):
         dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS]
-        n += sum(1 for f in filenames if f.endswith(".py"))
-    return n
+        for f in filenames:
+            if f.endswith((".py", ".ipynb")):
+                p = Path(dirpath, f)
+                seen.add(p.resolve() if p.is_symlink() else p)
+    return len(seen)
 
 
 def _genuine_syntax_error(path: Path) -> bool:
-    """Does CPython itself refuse to compile the file?"""
+    """Does CPython itself refuse to compile the file (for a notebook: one of its code
+    cells, IPython's ``%``/``!`` lines left out)?"""
     try:
+        if path.suffix == ".ipynb":
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+            for cell in cells:
+                if cell.get("cell_type") != "code":
+                    continue
+                src = cell.get("source", "")
+                lines = src if isinstance(src, list) else src.splitlines(keepends=True)
+                text = "".join("\n" if ln.lstrip().startswith(("%", "!")) else ln
+                               for ln in lines)
+                compile(text, str(path), "exec", dont_inherit=True)
+            return False
         compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, AttributeError):  # ValueError covers bad JSON too
         return True
     except (OSError, RecursionError, MemoryError):
         return False
     return False
 
 
-def check(source: Source, jobs: int, timeout: float, work: Path) -> None:
+def check(source: Source, jobs: int, timeout: float, work: Path,
+          from_root: bool = False) -> None:
+    """Run pglint on ``source.path``: named from this repository's root, or with
+    ``from_root`` as a user would, ``pglint check .`` run in the tree's own root."""
     source.files = count_python_files(source.path)
+    cwd = source.path if from_root else ROOT
     cmd = [sys.executable, "-m", "pglint", "check", "--output-format", "json",
-           "--jobs", str(jobs), str(source.path)]
+           "--jobs", str(jobs), "." if from_root else str(source.path)]
     env = dict(os.environ)
+    # ``python -m pglint`` run from another tree's root must still find this pglint
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     # pglint asks git which files are ignored; the unpacked wheels live in a git-ignored
     # folder of this repository, so keep git from finding the repository above them
     env["GIT_CEILING_DIRECTORIES"] = os.pathsep.join(
         filter(None, [str((work / "src").resolve()), env.get("GIT_CEILING_DIRECTORIES")]))
     started = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+        proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
                               timeout=timeout)
     except subprocess.TimeoutExpired:
         source.seconds = time.perf_counter() - started
@@ -170,20 +193,32 @@ def check(source: Source, jobs: int, timeout: float, work: Path) -> None:
     stderr = proc.stderr or ""
     m = _CHECKED.search(stderr)
     source.checked = int(m.group(1)) if m else None
-    for line in stderr.splitlines():
-        e = _ERROR_LINE.match(line)
-        if e is None:
-            continue
-        p = Path(e.group("path"))
-        full = p if p.is_absolute() else ROOT / p
-        source.unchecked.append((e.group("path"), e.group("reason"),
-                                 _genuine_syntax_error(full)))
+    if source.checked is None and proc.returncode == 2:
+        # no count when every checked file was clean but some could not be checked:
+        # ask pglint which files it reads (``--show-files``); the unchecked come off below
+        shown = subprocess.run(cmd[:4] + ["--show-files", cmd[-1]], cwd=cwd, env=env,
+                               capture_output=True, text=True, timeout=timeout)
+        if shown.returncode == 0:
+            source.checked = len(shown.stdout.splitlines())
     try:
         data = json.loads(proc.stdout) if proc.stdout.strip() else None
     except json.JSONDecodeError:
         data = None
+    # a file pglint could not check: a PG000 entry in the JSON, and a line on stderr
+    errors = {}
     if isinstance(data, list):
-        source.findings = data
+        source.findings = [f for f in data if f.get("code") != "PG000"]
+        errors = {f.get("filename"): f.get("message") for f in data if f.get("code") == "PG000"}
+    for line in stderr.splitlines():
+        e = _ERROR_LINE.match(line)
+        if e is not None:
+            errors.setdefault(e.group("path"), e.group("reason"))
+    for path, reason in errors.items():
+        p = Path(path)
+        full = p if p.is_absolute() else cwd / p
+        source.unchecked.append((path, reason, _genuine_syntax_error(full)))
+    if m is None and source.checked is not None:
+        source.checked -= len(source.unchecked)
     if "Traceback (most recent call last)" in stderr:
         source.crash = f"pglint exited {proc.returncode} with a traceback:\n{stderr.strip()}"
     elif proc.returncode not in (0, 1, 2):
@@ -205,47 +240,58 @@ def _codes(findings: list) -> str:
     return ", ".join(f"{k}: {v}" for k, v in sorted(c.items())) or "-"
 
 
-def report(sources: list[Source], total_seconds: float, jobs: int) -> None:
+def report(sources: list[Source], total_seconds: float, jobs: int,
+           noun: str = "package", version: str = "version") -> None:
+    """The table (one row per source, then a total), every finding, every file pglint could
+    not check, and pglint's failures.  ``noun``/``version`` name the first two columns."""
     print(f"pglint on real code (python {sys.version.split()[0]}, --jobs {jobs})")
-    w = max([7] + [len(s.label) for s in sources])
-    print(f"{'package':{w}}  {'version':12} {'files':>6} {'checked':>7} {'findings':>8}  "
-          f"{'seconds':>7}  codes")
+    w = max([len(noun)] + [len(s.label) for s in sources])
+    print(f"{noun:{w}}  {version:12} {'files':>6} {'checked':>7} {'unparsable':>10} "
+          f"{'findings':>8}  {'seconds':>7}  codes")
     for s in sources:
         if s.problem:
-            print(f"{s.label:{w}}  {s.version:12} {'-':>6} {'-':>7} {'-':>8}  {'-':>7}  "
-                  f"NOT CHECKED: {s.problem}")
+            print(f"{s.label:{w}}  {s.version:12} {'-':>6} {'-':>7} {'-':>10} {'-':>8}  "
+                  f"{'-':>7}  NOT CHECKED: {s.problem}")
             continue
         checked = "?" if s.checked is None else str(s.checked)
         note = "  CRASH" if s.crash else ""
-        print(f"{s.label:{w}}  {s.version:12} {s.files:6d} {checked:>7} {len(s.findings):8d}  "
-              f"{s.seconds:7.2f}  {_codes(s.findings)}{note}")
+        print(f"{s.label:{w}}  {s.version:12} {s.files:6d} {checked:>7} {len(s.unchecked):10d} "
+              f"{len(s.findings):8d}  {s.seconds:7.2f}  {_codes(s.findings)}{note}")
+    checked = [s for s in sources if not s.problem]
+    findings = [f for s in sources for f in s.findings]
+    unchecked = [(s.label, *u) for s in sources for u in s.unchecked]
+    n_checked = sum(s.checked or 0 for s in checked)
+    print(f"{'total':{w}}  {str(len(checked)):12} {sum(s.files for s in checked):6d} "
+          f"{n_checked:7d} {len(unchecked):10d} {len(findings):8d}  "
+          f"{sum(s.seconds for s in checked):7.2f}  {_codes(findings)}")
     for s in sources:
         if s.checked is not None and not s.problem and s.checked + len(s.unchecked) != s.files:
-            print(f"note: {s.label}: {s.files} python files, but pglint checked "
+            print(f"note: {s.label}: {s.files} .py/.ipynb files, but pglint checked "
                   f"{s.checked} and could not check {len(s.unchecked)}")
-    findings = [f for s in sources for f in s.findings]
     print()
     print(f"== findings ({len(findings)}) ==")
-    for f in findings:
-        print(f"{f.get('filename')}:{f.get('line')}:{f.get('column')}: "
-              f"{f.get('code')} {f.get('message')}")
-    unchecked = [(s.label, *u) for s in sources for u in s.unchecked]
+    for s in sources:
+        where = f"{s.label}: " if noun != "package" else ""
+        for f in s.findings:
+            print(f"{where}{f.get('filename')}:{f.get('line')}:{f.get('column')}: "
+                  f"{f.get('code')} {f.get('message')}")
     if unchecked:
         print()
         print(f"== files pglint could not check ({len(unchecked)}) ==")
-        for _label, path, reason, genuine in unchecked:
+        for label, path, reason, genuine in unchecked:
             verdict = "genuine syntax error" if genuine else "PGLINT FAILURE (CPython compiles it)"
-            print(f"{path}: {reason}  [{verdict}]")
+            where = f"{label}: " if noun != "package" else ""
+            print(f"{where}{path}: {reason}  [{verdict}]")
     crashed = [s for s in sources if s.crash]
     if crashed:
         print()
         print(f"== pglint failures ({len(crashed)}) ==")
         for s in crashed:
             print(f"-- {s.label}: {s.crash}")
-    checked = [s for s in sources if not s.problem]
     print()
-    print(f"total: {len(checked)} package(s), {sum(s.files for s in checked)} python files, "
+    print(f"total: {len(checked)} {noun}(s), {sum(s.files for s in checked)} .py/.ipynb files, "
           f"{len(findings)} finding(s) ({_codes(findings)}), "
+          f"{len(unchecked)} file(s) pglint could not check, "
           f"{sum(s.seconds for s in checked):.2f}s in pglint, {total_seconds:.2f}s in all"
           + (f"; {len(crashed)} pglint failure(s)" if crashed else "")
           + (f"; {len(sources) - len(checked)} not checked" if len(checked) < len(sources)

@@ -793,12 +793,23 @@ def broken():
 
 def wrong():
     return 42
+
+def quits():
+    import sys
+    sys.exit(0)
+
+def quits_3():
+    raise SystemExit(3)
+
+def stops():
+    raise GeneratorExit("odd")
 """
 
 
 @pytest.fixture
 def factory(tmp_path, monkeypatch):
     (tmp_path / "pgl_factory.py").write_text(FACTORY)
+    (tmp_path / "pgl_exits_on_import.py").write_text("raise SystemExit(0)\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     return tmp_path
@@ -836,6 +847,11 @@ def test_command_json(factory):
     ("pgl_factory:missing", "module 'pgl_factory' has no attribute 'missing'"),
     ("pgl_factory:broken", "pgl_factory:broken raised RuntimeError: no data"),
     ("pgl_factory:wrong", "the factory returned int; expected (model, optimizer)"),
+    ("pgl_factory:quits", "the factory pgl_factory:quits exited (sys.exit(0) at pgl_factory.py:"),
+    ("pgl_factory:quits_3", "the factory pgl_factory:quits_3 exited (sys.exit(3) at"),
+    ("pgl_factory:stops", "pgl_factory:stops raised GeneratorExit: odd at pgl_factory.py:"),
+    ("pgl_exits_on_import:f", "importing 'pgl_exits_on_import' exited (sys.exit(0) at "
+                              "pgl_exits_on_import.py:1)"),
 ])
 def test_command_usage_errors(factory, target, message):
     rc, out, err = _run(target)

@@ -180,3 +180,61 @@ def test_check_ranks_two_processes_disagree(tmp_path):
     assert results[0][0][2] == "'lr' in group 0 differs across ranks: 0.001 on rank 0; 0.01 on rank 1"
     assert results[0][1][2] == ("group 1 holds different parameters across ranks: "
                                 "'2.bias' only on rank 0")
+
+
+ABSENT_SCRIPT = """
+import json, os, sys, time
+import torch, torch.distributed as dist
+from torch import nn
+from pglint.runtime.distributed import check_ranks, digest
+
+rank, absent, init, out, timeout = (int(sys.argv[1]), int(sys.argv[2]), sys.argv[3],
+                                    sys.argv[4], float(sys.argv[5]))
+dist.init_process_group("gloo", init_method=f"file://{init}", rank=rank, world_size=2)
+if rank == absent:  # never calls check_ranks; stays alive until the other rank is done
+    deadline = time.monotonic() + 120
+    while not os.path.exists(out) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os._exit(0)
+model = nn.Linear(4, 2)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+digest(opt, model)  # warm: the first digest loads pglint's tables
+start = time.monotonic()
+try:
+    check_ranks(opt, model, timeout=timeout)
+    result = {"error": None}
+except Exception as e:
+    result = {"error": f"{type(e).__name__}: {e}"}
+result["elapsed"] = time.monotonic() - start
+with open(out + ".tmp", "w") as f:
+    json.dump(result, f)
+os.replace(out + ".tmp", out)
+os._exit(0)
+"""
+
+
+@pytest.mark.parametrize("absent", [0, 1])
+def test_check_ranks_missing_rank_is_a_bounded_wait_naming_it(tmp_path, absent):
+    import json
+
+    timeout = 4.0
+    script = tmp_path / "absent.py"
+    script.write_text(textwrap.dedent(ABSENT_SCRIPT))
+    out = tmp_path / "out.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    procs = [
+        subprocess.Popen([sys.executable, str(script), str(r), str(absent), str(tmp_path / "init"),
+                          str(out), str(timeout)],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for r in range(2)
+    ]
+    outs = [p.communicate(timeout=180)[0].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    result = json.loads(out.read_text())
+    present = 1 - absent
+    assert result["error"] == (
+        f"TimeoutError: check_ranks: rank {absent} did not call check_ranks within 4 s "
+        f"(this is rank {present}); call it on every rank at the same point"), outs
+    # bounded: it waited the timeout, and not much longer (the old barrier waited for the
+    # absent process to exit on rank 1, or the group's 30-minute timeout)
+    assert timeout <= result["elapsed"] < 3 * timeout, result

@@ -17,16 +17,18 @@ class AuditHook:
     its report is logged and judged the same way once the window is over.
     """
 
-    def __init__(self, *, fail_on: str = "error", watch_steps: int = 3, **options: Any) -> None:
-        from pglint.runtime.report import FAIL_LEVELS
+    def __init__(self, *, fail_on: str = "error", watch_steps: int = 3, select: Any = None,
+                 ignore: Any = None, extra_keys: Any = (), no_decay: bool = True) -> None:
+        from pglint.runtime import args
 
-        if fail_on not in FAIL_LEVELS:
-            raise ValueError(f"fail_on must be one of {', '.join(FAIL_LEVELS)}, got {fail_on!r}")
+        # checked here, at construction, not when training starts
+        self.fail_on = args.fail_on(fail_on)
         if isinstance(watch_steps, bool) or not isinstance(watch_steps, int) or watch_steps < 0:
             raise ValueError(f"watch_steps must be an int >= 0, got {watch_steps!r}")
-        self.fail_on = fail_on
         self.watch_steps = watch_steps
-        self.options = options
+        args.options(select=select, ignore=ignore, extra_keys=extra_keys, no_decay=no_decay)
+        self.options = {"select": select, "ignore": ignore, "extra_keys": extra_keys,
+                        "no_decay": no_decay}
         self.report = None
         self.watch = None
         self.watch_report = None

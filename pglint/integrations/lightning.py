@@ -25,7 +25,9 @@ __all__ = ["PglintAudit"]  # and PglintCallback, built on first access
 class PglintAudit(AuditHook):
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
         main = bool(getattr(trainer, "is_global_zero", True))
-        optimizers = list(trainer.optimizers)
+        optimizers = list(trainer.optimizers or [])
+        if not optimizers:  # configure_optimizers returned None: nothing to audit
+            return
         self._audit(pl_module, optimizers, main_process=main)
         schedulers = [getattr(c, "scheduler", c)
                       for c in getattr(trainer, "lr_scheduler_configs", None) or ()]

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from typing import Any
 
-from pglint import codes, hyperparams
+from pglint import hyperparams
+from pglint.runtime import args
 from pglint.runtime.checks import CHECKS
 from pglint.runtime.context import Context, OptimizerView, Options, numel_of
 from pglint.runtime.report import (
@@ -36,16 +37,6 @@ class AuditError(AssertionError):
         self.report = report
 
 
-def _patterns(value: Any, what: str) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    items = (value,) if isinstance(value, str) else tuple(value)
-    bad = codes.unknown_patterns(items)
-    if bad:
-        raise ValueError(f"{what} names no pglint code: {', '.join(bad)}")
-    return items
-
-
 def audit(
     model: Any,
     optimizers: Any,
@@ -62,12 +53,8 @@ def audit(
     take codes or prefixes ("PG1"); ``extra_keys`` are group keys your code reads;
     ``no_decay=False`` turns off the no-decay-on-bias/norm policy (PG106).
     """
-    options = Options(
-        select=_patterns(select, "select"),
-        ignore=_patterns(ignore, "ignore"),
-        extra_keys=frozenset([extra_keys] if isinstance(extra_keys, str) else extra_keys),
-        no_decay=bool(no_decay),
-    )
+    options = Options(**args.options(select=select, ignore=ignore, extra_keys=extra_keys,
+                                     no_decay=no_decay))
     with _gc_paused():
         ctx = Context(model, as_optimizer_list(optimizers), options)
         findings = []
@@ -94,6 +81,7 @@ def _gc_paused():
 
 def assert_audit(model: Any, optimizers: Any, *, fail_on: str = "warning", **options: Any) -> AuditReport:
     """``audit`` and raise ``AuditError`` (message: the report) on findings at/above ``fail_on``."""
+    args.fail_on(fail_on)
     report = audit(model, optimizers, **options)
     if fails(report.findings, fail_on):
         raise AuditError(report)

@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
-from pglint import codes
+from pglint.runtime import args
+from pglint.runtime.report import FAIL_LEVELS
 
 USAGE = "expected MODULE:FUNCTION (e.g. train:build or path/to/train.py:build)"
 
@@ -52,9 +53,11 @@ def _load(target: str) -> Any:
         raise
     except ModuleNotFoundError as e:
         raise _UsageError(f"cannot import {mod_name!r}: {e}") from e
+    except KeyboardInterrupt:
+        raise
+    except SystemExit as e:
+        raise _UsageError(f"importing {mod_name!r} exited ({_exit_call(e)})") from e
     except BaseException as e:  # the user's module failed while importing
-        if isinstance(e, KeyboardInterrupt):
-            raise
         raise _UsageError(f"importing {mod_name!r} raised {_one_line(e)}") from e
     func = getattr(module, func_name, None)
     if func is None:
@@ -68,6 +71,12 @@ def _one_line(e: BaseException) -> str:
     where = traceback.extract_tb(e.__traceback__)
     loc = f" at {Path(where[-1].filename).name}:{where[-1].lineno}" if where else ""
     return f"{type(e).__name__}: {e}{loc}"
+
+
+def _exit_call(e: SystemExit) -> str:
+    where = traceback.extract_tb(e.__traceback__)
+    loc = f" at {Path(where[-1].filename).name}:{where[-1].lineno}" if len(where) > 1 else ""
+    return f"sys.exit({e.code!r}){loc}"
 
 
 def _split(result: Any) -> tuple[Any, Any]:
@@ -96,11 +105,12 @@ def run_audit(
     try:
         if output_format not in ("text", "json"):
             raise _UsageError(f"unknown output format {output_format!r} for audit: text, json")
-        if fail_on not in ("error", "warning", "info", "never"):
+        if fail_on not in FAIL_LEVELS:
             raise _UsageError(f"fail-on must be error, warning, info or never, got {fail_on!r}")
-        bad = codes.unknown_patterns(list(select or []) + list(ignore or []))
-        if bad:
-            raise _UsageError(f"unknown code or prefix: {', '.join(bad)}")
+        try:
+            args.options(select=select, ignore=ignore, extra_keys=extra_keys, no_decay=no_decay)
+        except (TypeError, ValueError) as e:
+            raise _UsageError(str(e)) from e
         func = _load(target)
         try:
             from pglint.runtime.audit import audit
@@ -108,13 +118,17 @@ def run_audit(
             raise _UsageError(f"pglint audit needs torch: {e}") from e
         try:
             result = func()
-        except Exception as e:
+        except KeyboardInterrupt:
+            raise
+        except SystemExit as e:  # sys.exit(0) in a factory is not a clean audit
+            raise _UsageError(f"the factory {target} exited ({_exit_call(e)})") from e
+        except BaseException as e:
             raise _UsageError(f"{target} raised {_one_line(e)}") from e
         model, optimizers = _split(result)
         try:
             report = audit(model, optimizers, select=select, ignore=ignore,
                            extra_keys=tuple(extra_keys), no_decay=no_decay)
-        except TypeError as e:  # not a module / not an optimizer
+        except (TypeError, ValueError) as e:  # not a module / not an optimizer
             raise _UsageError(f"{target} returned something pglint cannot audit: {e}") from e
     except _UsageError as e:
         print(f"pglint audit: error: {e}", file=stderr)

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from pglint import hyperparams
+from pglint.runtime import args
 from pglint.runtime.unwrap import OptimizerArg, clean_name, unwrap_model, unwrap_optimizer
 
 
@@ -79,17 +80,6 @@ def _tensors(value: Any) -> list | None:
     return None  # an iterator put there by hand: never iterate it
 
 
-def _model_items(model: Any) -> list[tuple[str, Any]]:
-    """(prefix, module) pairs: one model, a dict name -> module, or a list of modules."""
-    if isinstance(model, torch.nn.Module):
-        return [("", model)]
-    if isinstance(model, Mapping):
-        return [(f"{k}.", m) for k, m in model.items()]
-    if isinstance(model, (list, tuple)):
-        return [(f"{i}.", m) for i, m in enumerate(model)]
-    raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-
-
 class Context:
     def __init__(self, model: Any, optimizers: list[OptimizerArg], options: Options) -> None:
         self.options = options
@@ -99,7 +89,7 @@ class Context:
         self.owners: dict[int, list[tuple[torch.nn.Module, str]]] = {}
         self.prefixes: list[str] = []
         self._suffixes: dict[str, list[str]] | None = None
-        for top, module in _model_items(model):
+        for top, module in args.model_items(model):
             inner, prefixes = unwrap_model(module)
             self.prefixes += [top + p for p in prefixes] + prefixes
             params, names, owners, by_name = self.params, self.names, self.owners, self.by_name

@@ -4,8 +4,10 @@ Every rank sends a small digest (per group: tensor count, a hash of the paramete
 names, the hyperparameters) to every other over gloo (a pickle in a uint8 tensor, as
 ``all_gather_object`` does, minus its need for numpy); only when names
 disagree is a second gather of the names themselves made, so the common case moves a
-few hundred bytes per rank.  A ``monitored_barrier`` with ``timeout`` comes first, so a
-rank that never arrives raises an error naming it instead of hanging the job.
+few hundred bytes per rank.  Every rank first waits at most ``timeout`` seconds for the
+others (keys in the job's store), so a rank that never calls ``check_ranks`` makes every
+other rank raise ``TimeoutError`` naming it instead of hanging the job; the exchange
+itself runs on a gloo group made with ``timeout``, so it is bounded too.
 
 Findings use the proposed code PG109 (rank-mismatch, error), not yet in
 ``pglint/codes.py``.
@@ -23,6 +25,7 @@ import torch.distributed as dist
 
 from pglint import hyperparams
 from pglint.finding import Finding
+from pglint.runtime import args
 from pglint.runtime.context import Context, Options, shape_str
 from pglint.runtime.report import fmt_value
 from pglint.runtime.unwrap import as_optimizer_list
@@ -73,14 +76,52 @@ def digest(optimizers: Any, model: Any = None) -> list[dict[str, Any]]:
 
 
 def _gloo_group(group: Any, timeout: float) -> Any:
+    """The group the exchange runs on: the caller's, else a gloo group made with ``timeout``.
+
+    A group of its own (not the default one, whose timeout is the job's, often 30 minutes)
+    bounds every collective of the exchange by ``timeout``.  Made once per timeout, after
+    every rank has arrived (``new_group`` is itself a collective over all ranks).
+    """
     if group is not None:
         return group
-    if dist.get_backend() == "gloo":
-        return None  # the default group
     if timeout not in _gloo_groups:
         _gloo_groups[timeout] = dist.new_group(backend="gloo",
                                                timeout=timedelta(seconds=timeout))
     return _gloo_groups[timeout]
+
+
+_calls: dict[str, int] = {}
+
+
+def _arrive(group: Any, timeout: float) -> None:
+    """Wait at most ``timeout`` seconds for every rank of ``group`` to call ``check_ranks``.
+
+    Every rank writes a key for this call into the job's store and waits for the others'
+    keys, so the wait is bounded on every rank (a ``monitored_barrier`` bounds it only on
+    rank 0: the other ranks block in a receive for the group's whole timeout), and a rank
+    that gives up knows exactly which ranks never came.
+    """
+    store_of = getattr(dist.distributed_c10d, "_get_default_store", None)
+    store = store_of() if store_of is not None else None
+    if store is None or not hasattr(store, "check"):  # fall back: bounded on rank 0 only
+        dist.monitored_barrier(group=group, timeout=timedelta(seconds=timeout),
+                               wait_all_ranks=True)
+        return
+    ranks = dist.get_process_group_ranks(group if group is not None else dist.group.WORLD)
+    name = getattr(group, "group_name", None) or "world"
+    call = _calls[name] = _calls.get(name, -1) + 1
+    keys = {r: f"pglint/check_ranks/{name}/{call}/{r}" for r in ranks}
+    store.set(keys[dist.get_rank()], "1")
+    try:
+        store.wait(list(keys.values()), timedelta(seconds=timeout))
+    except RuntimeError:  # the store's timeout (DistStoreError is a RuntimeError)
+        missing = [r for r, k in keys.items() if not store.check([k])]
+        if not missing:
+            return  # the last rank came just as the wait ended
+        raise TimeoutError(
+            f"check_ranks: {_ranks(missing)} did not call check_ranks within {timeout:g} s "
+            f"(this is rank {dist.get_rank()}); call it on every rank at the same point"
+        ) from None
 
 
 def _all_gather(obj: Any, pg: Any) -> list[Any]:
@@ -96,6 +137,13 @@ def _all_gather(obj: Any, pg: Any) -> list[Any]:
     bufs = [torch.empty(longest, dtype=torch.uint8) for _ in range(world)]
     dist.all_gather(bufs, padded, group=pg)
     return [pickle.loads(bytes(b[: int(n.item())].tolist())) for b, n in zip(bufs, sizes)]
+
+
+def _exchange(func: Any, *a: Any) -> Any:
+    try:
+        return func(*a)
+    except RuntimeError as e:  # a rank left after arriving: the group's timeout ended the wait
+        raise RuntimeError(f"check_ranks: the exchange between ranks failed: {e}") from e
 
 
 def _ranks(rs: list[int]) -> str:
@@ -125,14 +173,18 @@ def check_ranks(optimizers: Any, model: Any = None, *, timeout: float = 60.0,
     Call it on every rank at the same point (after building the optimizers).  Returns
     the same findings on every rank; ``[]`` when torch.distributed is not initialized.
     """
+    timeout = args.timeout(timeout)
+    if group is not None and not (dist.is_available() and isinstance(group, dist.ProcessGroup)):
+        raise TypeError(f"group must be a torch.distributed ProcessGroup or None, "
+                        f"got {type(group).__name__}")
+    mine = digest(optimizers, model)  # checks the arguments, process group or not
     if not (dist.is_available() and dist.is_initialized()):
         return []
-    mine = digest(optimizers, model)
-    pg = _gloo_group(group, timeout)
-    dist.monitored_barrier(group=pg, timeout=timedelta(seconds=timeout), wait_all_ranks=True)
+    _arrive(group, timeout)
+    pg = _exchange(_gloo_group, group, timeout)
     light = [{**o, "groups": [{k: v for k, v in g.items() if k != "names"} for g in o["groups"]]}
              for o in mine]
-    gathered = _all_gather(light, pg)
+    gathered = _exchange(_all_gather, light, pg)
 
     out: list[Finding] = []
     help_ = "every rank must build the same groups with the same settings"
@@ -166,8 +218,8 @@ def check_ranks(optimizers: Any, model: Any = None, *, timeout: float = 60.0,
                     out.append(_finding(f"{key!r} in {label} differs across ranks: "
                                         f"{_spread(vals)}", (label,), help_))
     if need_names:  # every rank saw the same digests, so every rank makes this call
-        names_in = _all_gather(
-            {f"{oi}/{gi}": mine[oi]["groups"][gi]["names"] for oi, gi in need_names}, pg)
+        names_in = _exchange(_all_gather, {
+            f"{oi}/{gi}": mine[oi]["groups"][gi]["names"] for oi, gi in need_names}, pg)
         for oi, gi in need_names:
             per_rank = [n[f"{oi}/{gi}"] for n in names_in]
             label = gathered[0][oi]["groups"][gi]["label"]

@@ -77,7 +77,8 @@ def unwrap_optimizer(opt: Any) -> tuple[Any, list[Any]]:
         opt = inner
     if not _is_optimizer(opt):
         raise TypeError(
-            f"expected a torch optimizer (or a wrapper of one), got {type(chain[0]).__name__}"
+            "expected a torch optimizer (or a wrapper of one), got "
+            f"{'None' if chain[0] is None else type(chain[0]).__name__}"
         )
     return opt, chain
 
@@ -89,25 +90,39 @@ class OptimizerArg:
 
 
 def as_optimizer_list(optimizers: Any) -> list[OptimizerArg]:
-    """One optimizer, a mapping name -> optimizer, or an iterable of optimizers.
+    """One optimizer, a mapping name -> optimizer, or an iterable of optimizers, checked.
 
     A generator is materialised once (it is the caller's own object); the optimizers
-    themselves are never iterated.
+    themselves are never iterated.  Each must be an optimizer (or a wrapper of one)
+    whose ``param_groups`` is a list of dicts with 'params'; anything else is a
+    ``TypeError`` / ``ValueError`` naming it.
     """
+    from pglint.runtime import args
+
     if _is_optimizer(optimizers) or _inner_optimizer(optimizers) is not None:
-        return [OptimizerArg("", optimizers)]
-    if isinstance(optimizers, Mapping):
-        items = [OptimizerArg(f"optimizer {k!r}", v) for k, v in optimizers.items()]
+        items = [(OptimizerArg("", optimizers), "optimizer")]
+    elif isinstance(optimizers, Mapping):
+        items = [(OptimizerArg(f"optimizer {k!r}", v), f"optimizers[{k!r}]")
+                 for k, v in optimizers.items()]
     elif isinstance(optimizers, Iterable) and not isinstance(optimizers, (str, bytes)):
-        items = [OptimizerArg(f"optimizer {i}", o) for i, o in enumerate(list(optimizers))]
+        items = [(OptimizerArg(f"optimizer {i}", o), f"optimizers[{i}]")
+                 for i, o in enumerate(list(optimizers))]
     else:
         raise TypeError(
             "optimizers must be an optimizer, a list of optimizers or a dict name -> optimizer, "
-            f"got {type(optimizers).__name__}"
+            f"got {'None' if optimizers is None else type(optimizers).__name__}"
         )
+    if not items:
+        raise ValueError("optimizers is empty: pass at least one optimizer")
+    for arg, where in items:
+        try:
+            inner, _ = unwrap_optimizer(arg.obj)
+        except TypeError as e:
+            raise TypeError(f"{where}: {e}") from None
+        args.param_groups(inner, where)
     if len(items) == 1:
-        return [OptimizerArg("", items[0].obj)]
-    return items
+        return [OptimizerArg("", items[0][0].obj)]
+    return [arg for arg, _ in items]
 
 
 def _inner_optimizer(obj: Any) -> Any:

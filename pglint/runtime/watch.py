@@ -46,7 +46,8 @@ import torch
 
 from pglint import codes
 from pglint.finding import Finding
-from pglint.runtime.audit import AuditError, _group_summaries, _optimizer_summaries, _patterns
+from pglint.runtime import args
+from pglint.runtime.audit import AuditError, _group_summaries, _optimizer_summaries
 from pglint.runtime.checks import by_module, check_stale_parameters, quoted
 from pglint.runtime.context import Context, Options
 from pglint.runtime.report import AuditReport, fails, fmt_value
@@ -600,10 +601,6 @@ def watch(model: Any, optimizers: Any, steps: int = 3, *, schedulers: Any = None
     (one, a list or a dict) name the lr schedulers in PG008 messages; ``select``,
     ``ignore``, ``extra_keys`` and ``no_decay`` as for ``audit``.
     """
-    options = Options(
-        select=_patterns(select, "select"),
-        ignore=_patterns(ignore, "ignore"),
-        extra_keys=frozenset([extra_keys] if isinstance(extra_keys, str) else extra_keys),
-        no_decay=bool(no_decay),
-    )
+    options = Options(**args.options(select=select, ignore=ignore, extra_keys=extra_keys,
+                                     no_decay=no_decay))
     return Watch(model, optimizers, steps, schedulers, options, fail_on)

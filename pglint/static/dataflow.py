@@ -19,6 +19,7 @@ from typing import Any
 
 import libcst as cst
 
+from pglint.static.classes import attr_owners, run_by_init, single_exit
 from pglint.static.context import (
     CONSUMER_BUILTINS,
     CONSUMER_QUALNAMES,
@@ -30,6 +31,8 @@ from pglint.static.context import (
     endless_call,
 )
 from pglint.static.filters import code, make_filter
+from pglint.static.names import class_names_can_equal, names_can_equal
+from pglint.static.project import summary as project_summary
 from pglint.static.values import (
     UNKNOWN,
     UNKNOWN_PARAMS,
@@ -49,6 +52,7 @@ from pglint.static.values import (
     ParamSet,
     PathValue,
     Root,
+    Scaled,
     SetValue,
     Union_,
     new_id,
@@ -111,6 +115,10 @@ class Reuse:
     first: cst.CSTNode
     second: cst.CSTNode
     in_loop: bool  # the second use is the same code in the loop's next iteration
+    call: bool = False  # the second use is a call given the exhausted iterator
+    methods: bool = False  # consumed in two methods of a class (any order)
+    helper: str | None = None  # iterated twice by this helper of the file, given it here
+    inner: cst.CSTNode | None = None  # the helper's second consumption
 
 
 @dataclass
@@ -152,6 +160,13 @@ class Facts:
     uses: dict = field(default_factory=dict)  # oneshot id -> [nodes where a list would serve]
     refs: dict = field(default_factory=dict)  # oneshot id -> every Name node that reads it
     attr_stores: list = field(default_factory=list)  # (Attribute target, statement) (PG010)
+    # PG105: ([(node, value, starred, params if starred)], Group, OptimizerValue) for each
+    # group whose params is a list literal
+    group_lists: list = field(default_factory=list)
+    # PG011: (Comparison, name variable, strings, the model's spelling)
+    never_match: list = field(default_factory=list)
+    # PG012: (GroupDict, name, OptimizerValue) built beside an optimizer, never reaching one
+    unused_groups: list = field(default_factory=list)
     deadline: float | None = None  # time.monotonic() past which the analysis gives up
     # PG010: attribute targets whose receiver is provably a parameter (a loop variable over
     # parameters()/named_parameters()) and whose value is the literal False
@@ -423,6 +438,21 @@ class Interpreter:
         self.loop_exit_base: list[int] = []  # exit_stack length when each loop was entered
         self.free_roots: dict[str, Root] = {}  # parameters, globals: one binding per scope
         self.current_stmt: cst.CSTNode | None = None
+        # PG011: loop variable -> (env version, what its names can equal) for the names of
+        # ``for n, p in model.named_parameters()``
+        self.name_vars: dict[str, tuple] = {}
+        self.name_sources: dict[int, tuple] = {}  # one-shot id -> (model text, can_equal)
+        self.group_dicts: list = []  # PG012: (GroupDict, name) bound by this scope
+        self.first_optimizer: OptimizerValue | None = None  # the first one this scope builds
+        # attributes of self as bindings (see classes.py): set by analyze() for methods
+        self.attr_owners: dict | None = None  # attribute name -> functions storing it
+        self.scope_fn: cst.FunctionDef | None = None
+        self.self_root: Root | None = None  # one root for self across a class's methods
+        self.seeded: set = set()  # one-shot ids stored by __init__, read here
+        self.method_uses: dict | None = None  # one-shot id -> [(method, node)] (PG002)
+        self.reuse_sink: list | None = None  # a helper's second consumptions (PG002)
+        self.in_closure = False  # run by closure_call
+        self.iterating: set = set()  # one-shot ids enclosing for loops draw from (PG002)
         self.opt_index: dict = {}  # overlap key -> optimizers built (see peer_optimizers)
         self.block_pos: list = []  # [statements, index] of each open block (PG002's fix)
         self.param_vars: dict[str, int] = {}  # loop variable -> env version: a Parameter
@@ -447,6 +477,9 @@ class Interpreter:
     def bind_parameters(self, fn: cst.FunctionDef) -> None:
         for name in _param_names(fn):
             self.bind(name, PathValue(Root(name, new_id())))
+        params = fn.params.params
+        if self.self_root is not None and params and not fn.decorators:
+            self.bind(params[0].name.value, PathValue(self.self_root))
 
     def deepcopy_rebind(self, node, target_text: str, value: _DeepCopy) -> None:
         """``model = copy.deepcopy(model)`` after an optimizer over ``model``: it is stale."""
@@ -512,20 +545,28 @@ class Interpreter:
             self.model_change(node, base, target.attr.value, value)
 
     def store_subscript(self, target: cst.Subscript, value: Any, node) -> None:
-        base = self.eval(target.value, consume=False)
+        base = self.eval_base(target.value)
         key = self.subscript_key(target)
         if isinstance(base, GroupDict):
             if isinstance(key, str):
                 base.keys[key] = KeyEntry(target.slice[0].slice.value, node, value)
             else:
                 base.open = True
+                if isinstance(value, GroupDict):  # groups[name] = {"params": [], ...}
+                    value.escaped = True
+                    value.template = value.template or bool(self.loop_depth)
+                    base.members.append(value)
         elif isinstance(base, ListObj):
             base.open = True
         elif isinstance(base, PathValue) and isinstance(key, (int, str)):
             self.model_change(node, base, key, value)
 
     def model_change(self, node, base: PathValue, seg, value: Any) -> None:
-        if isinstance(value, _NewModule) and value.module and self.report:
+        if isinstance(value, _NewModule) and self.report and (value.module or (
+                base.path and _class_name(value.node) is not None
+                and not _NOT_MODULE.search(_class_name(value.node)))):
+            # a torch module, or any class built into a sub-module's slot
+            # (model.roi_heads.box_predictor = FastRCNNPredictor(...))
             self.facts.model_changes.append(ModelChange(
                 node, code(node).strip().splitlines()[0],
                 PathValue(base.root, base.path + (seg,)), self.alive_optimizers()))
@@ -638,6 +679,9 @@ class Interpreter:
     def small(self, node) -> None:
         if isinstance(node, cst.Assign):
             value = self.eval(node.value)
+            if (isinstance(value, GroupDict) and value.node is node.value and self.report
+                    and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name)):
+                self.group_dicts.append((value, node.targets[0].target.value))
             if isinstance(value, OptimizerValue):
                 self.replacing(value, [t.target for t in node.targets])
             for t in node.targets:
@@ -732,11 +776,17 @@ class Interpreter:
 
         def header():
             self.bind_target(node.target, elem, node)
+            self.note_name_var(node.target, it)
             self.note_param_var(node.target, it)
 
         # a loop over a known, non-empty list of groups runs its body for every element
         runs = isinstance(elem, ElementOf) and not _has_jump(node.body)
-        self._loop(node, node.body, node.orelse, header, runs)
+        saved = self.iterating
+        self.iterating = saved | _drawn_from(it)  # in the body the loop still draws from it
+        try:
+            self._loop(node, node.body, node.orelse, header, runs)
+        finally:
+            self.iterating = saved
 
     def stmt_While(self, node: cst.While) -> None:
         self._loop(node, node.body, node.orelse, lambda: self.eval(node.test))
@@ -783,24 +833,34 @@ class Interpreter:
         self.state = State.merge(ends)
 
     def stmt_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.bind(node.name.value, UNKNOWN)
+        # a nested function: followed where it is called (closure_call)
+        self.bind(node.name.value, UNKNOWN if self.local_names is None or node.decorators
+                  else _LocalDef(node))
 
     def stmt_ClassDef(self, node: cst.ClassDef) -> None:
         self.bind(node.name.value, UNKNOWN)
 
     # ---------------------------------------------------------- consumption
-    def consume(self, value: Any, node: cst.CSTNode, _depth: int = 0) -> None:
-        """``value`` is iterated to the end at ``node``."""
+    def consume(self, value: Any, node: cst.CSTNode, _depth: int = 0, use: bool = True) -> None:
+        """``value`` is iterated to the end at ``node`` (``use``: where a list would serve
+        as well, for PG002's fix)."""
         if _depth > 4:
             return
         if isinstance(value, OneShot):
-            self.note_use(value, node)
+            if use:
+                self.note_use(value, node)
             first = self.state.consumed.get(value.id)
             if first is not None:
                 if self.report:
                     self.facts.reuses.append(Reuse(value, first, node, in_loop=False))
+                elif self.reuse_sink is not None:
+                    self.reuse_sink.append(Reuse(value, first, node, in_loop=False))
             else:
                 self.state.consumed[value.id] = node
+                if (value.id in self.seeded and self.method_uses is not None
+                        and self.loop_depth == 0 and len(self.exit_stack) == 1):
+                    # consumed on every path of this method (its body's own block)
+                    self.method_uses.setdefault(value.id, []).append((self.scope_fn, node, value))
                 if self.report and value.id in self.facts.bound_at:
                     ok = self.nothing_between(value)
                     self.facts.early_ok[value.id] = self.facts.early_ok.get(value.id, True) and ok
@@ -849,6 +909,174 @@ class Interpreter:
         if self.report:
             self.facts.uses.setdefault(it.id, []).append(node)
 
+    def self_attribute(self, node: cst.Attribute) -> Any:
+        """``self.X`` read as the value stored there, when only one function stores X."""
+        if (self.attr_owners is None or not isinstance(node.value, cst.Name)
+                or node.value.value != "self" or self.self_class is None):
+            return None
+        key = "self." + node.attr.value
+        value = self.state.attrs.get(key)
+        if value is None or len(self.attr_owners.get(node.attr.value, ())) != 1:
+            return None
+        # a module stays a path under self (self.encoder is part of self.parameters())
+        if isinstance(value, (OneShot, OptimizerValue, Materialized, Const, Scaled,
+                              SetValue, ListObj, GroupDict)):
+            if isinstance(value, OneShot) and self.report:
+                self.facts.refs.setdefault(value.id, []).append(node)
+            return value
+        return None
+
+    def eval_base(self, node: cst.BaseExpression) -> Any:
+        """The receiver of an item read or store, or of a dict method: reading ``g["lr"]``
+        or writing ``g["lr"] = x`` does not hand the dict ``g`` itself anywhere (PG012)."""
+        if isinstance(node, cst.Name):
+            got = self.state.env.get(node.value)
+            if got is not None and isinstance(got[0], GroupDict):
+                return got[0]
+        return self.eval(node)
+
+    def call_given_exhausted(self, node: cst.Call, m) -> Any:
+        """Evaluate a call; an argument that names a one-shot iterable proven exhausted
+        before the call receives nothing (PG002), whatever the callee does with it."""
+        if isinstance(node.func, cst.Name):
+            fn = self.lookup(node.func.value)
+            if isinstance(fn, _LocalDef):
+                for a in node.args:
+                    self.eval(a.value)
+                self.closure_call(fn.node)  # a nested function of this scope, run here
+                return UNKNOWN
+        before = []
+        if (self.report or self.reuse_sink is not None) and not _only_inspects(self.ctx.qualname(node.func)
+                                               if isinstance(node.func, (cst.Name, cst.Attribute))
+                                               else None):
+            for a in node.args:
+                if isinstance(a.value, cst.Name):
+                    got = self.state.env.get(a.value.value)
+                    if got is not None and isinstance(got[0], OneShot) \
+                            and got[0].id in self.state.consumed \
+                            and got[0].id not in self.iterating:
+                        before.append((a.value, got[0], self.state.consumed[got[0].id]))
+        n = len(self.facts.reuses)
+        value = m(node)
+        self.project_call(node)
+        for arg, it, first in before:
+            if not any(r.second is arg for r in self.facts.reuses[n:]):
+                r = Reuse(it, first, arg, in_loop=False, call=True)
+                (self.facts.reuses if self.report else self.reuse_sink).append(r)
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "step":
+            for a in node.args:  # optimizer.step(closure): the optimizer runs it
+                fn = self.lookup(a.value.value) if isinstance(a.value, cst.Name) else None
+                if isinstance(fn, _LocalDef):
+                    self.closure_call(fn.node)
+        return value
+
+    def project_call(self, node: cst.Call) -> None:
+        """A function imported from another module of the project, given one-shot
+        iterators by name: it consumes them as its summary says (see project.py)."""
+        func = node.func
+        if not isinstance(func, (cst.Name, cst.Attribute)) or not node.args \
+                or not self.ctx.is_imported(func):
+            return
+        its, pos = [], 0
+        for a in node.args:
+            if a.star:
+                return  # which parameter gets what is unknown
+            if isinstance(a.value, cst.Name):
+                got = self.state.env.get(a.value.value)
+                if got is not None and isinstance(got[0], OneShot):
+                    its.append((a, pos if a.keyword is None else a.keyword.value, got[0]))
+            if a.keyword is None:
+                pos += 1
+        q = self.ctx.qualname(func) if its else None
+        s = project_summary(getattr(self.ctx, "path", None), q) if q else None
+        if s is None:
+            return
+        for a, where, it in its:
+            p = where if isinstance(where, str) else s.params[where] if where < len(s.params) \
+                else None
+            if p in s.twice:
+                r = Reuse(it, a.value, a.value, in_loop=False, helper=q.split(".")[-1])
+                if self.report:
+                    self.facts.reuses.append(r)
+            elif p in s.consumes:
+                self.consume(it, a.value, use=False)  # what else it does with it: unread
+
+    def closure_call(self, fn: cst.FunctionDef) -> None:
+        """Run a nested function where it is called: its free names see this scope's
+        values as they are now (an LBFGS closure clipping an exhausted generator)."""
+        if fn in self.helper_stack or len(self.helper_stack) >= self.MAX_HELPER_DEPTH:
+            return
+        local = self.ctx.assigned.get(fn, set())
+        sub = Interpreter(self.ctx, self.facts, report=False,
+                          helper_stack=self.helper_stack + (fn,), self_class=self.self_class,
+                          local_names=local)
+        sub.state.env = {k: v for k, v in self.state.env.items() if k not in local}
+        sub.state.consumed = dict(self.state.consumed)
+        sub.state.attrs = dict(self.state.attrs)
+        sub.attr_owners = self.attr_owners
+        sub.bind_parameters(fn)
+        sub.reuse_sink = []
+        sub.in_closure = True
+        sub.run_block(_block(fn.body))
+        outer = {v.id for v, _ in self.state.env.values() if isinstance(v, OneShot)}
+        for r in sub.reuse_sink:
+            if r.it.id in outer:
+                (self.facts.reuses if self.report else
+                 self.reuse_sink if self.reuse_sink is not None else []).append(r)
+
+    def note_group_list(self, value: Any, group: Group, opt: OptimizerValue, node) -> None:
+        """A group's params written as a list literal right there (PG105)."""
+        if (self.report and isinstance(value, ListObj) and value.parts is not None
+                and value.node is node and isinstance(node, (cst.List, cst.Tuple))):
+            parts = [(n, v, star, self.params_of(v) if star else None)
+                     for n, v, star in value.parts]
+            self.facts.group_lists.append((parts, group, opt))
+
+    def note_name_var(self, target, it: Any) -> None:
+        """``for n, p in model.named_parameters()``: what ``n`` can equal (PG011)."""
+        if not isinstance(it, OneShot) or it.id not in self.name_sources:
+            return
+        if isinstance(target, cst.Tuple) and len(target.elements) == 2:
+            n = target.elements[0].value
+            if isinstance(n, cst.Name) and n.value in self.state.env:
+                self.name_vars[n.value] = (self.state.env[n.value][1], self.name_sources[it.id])
+
+    def ev_Comparison(self, node: cst.Comparison):
+        self.eval_children(node)
+        if (self.report and isinstance(node.left, cst.Name) and len(node.comparisons) == 1
+                and isinstance(node.comparisons[0].operator, (cst.In, cst.NotIn))):
+            var = self.name_vars.get(node.left.value)
+            got = self.state.env.get(node.left.value)
+            if var is not None and got is not None and got[1] == var[0]:
+                model, can_equal = var[1]
+                strings = self.strings_of(node.comparisons[0].comparator)
+                if strings and not any(can_equal(x) for x in strings):
+                    self.facts.never_match.append((node, node.left.value, strings, model))
+        return UNKNOWN
+
+    def strings_of(self, node: cst.BaseExpression) -> tuple | None:
+        """The strings of a literal list, tuple or set (or a name bound to one)."""
+        if isinstance(node, cst.Name):
+            got = self.state.env.get(node.value)
+            if got is None:
+                return None
+            v = got[0]
+            if isinstance(v, Const):
+                v = v.value
+            elif isinstance(v, SetValue) and isinstance(v.node, cst.Set):
+                v = _literal_set(v.node)
+            else:
+                return None
+        elif isinstance(node, (cst.List, cst.Tuple)):
+            v = literal(node)
+        elif isinstance(node, cst.Set):
+            v = _literal_set(node)
+        else:
+            return None
+        if isinstance(v, (list, tuple, frozenset)) and v and all(isinstance(x, str) for x in v):
+            return tuple(sorted(v)) if isinstance(v, frozenset) else tuple(v)
+        return None
+
     def note_param_var(self, target, it: Any) -> None:
         """``for p in m.parameters()`` / ``for n, p in m.named_parameters()``: p is a Parameter."""
         if not (isinstance(it, OneShot) and isinstance(it.node, cst.Call)
@@ -873,6 +1101,8 @@ class Interpreter:
         if node is None:
             return UNKNOWN
         m = getattr(self, "ev_" + type(node).__name__, None)
+        if isinstance(node, cst.Call):
+            return self.call_given_exhausted(node, m)
         if m is None:
             self.eval_children(node)
             v = literal(node)
@@ -917,9 +1147,12 @@ class Interpreter:
         got = self.state.env.get(node.value)
         if got is not None:
             val, ver = got
-            if isinstance(val, OneShot) and self.report:
+            if isinstance(val, OneShot) and (self.report or self.in_closure):
+                # (a closure's reads count: PG002's fix must not turn them into a list)
                 self.facts.refs.setdefault(val.id, []).append(node)
-            if val is UNKNOWN or isinstance(val, _NewModule):
+            if isinstance(val, GroupDict):
+                val.escaped = True  # the dict itself goes somewhere (PG012)
+            if val is UNKNOWN or isinstance(val, (_NewModule, _LocalDef)):
                 # an object pglint does not model (a model, a module): a root for paths
                 return PathValue(Root(node.value, ver), (), node)
             return val
@@ -956,18 +1189,23 @@ class Interpreter:
             return MethodRef(node, node.attr.value not in self.ctx.stored_attrs
                              and self.is_module(node.value))
         if base is None:
+            stored = self.self_attribute(node)
+            if stored is not None:
+                return stored
             base = self.eval(node.value)
         if isinstance(base, PathValue):
             return PathValue(base.root, base.path + (node.attr.value,), node)
         return UNKNOWN
 
     def ev_Subscript(self, node: cst.Subscript):
-        base = self.eval(node.value)
+        base = self.eval_base(node.value)
         key = self.subscript_key(node)
         if key is UNKNOWN:
             for el in node.slice:
                 self.eval_children(el)
         if isinstance(base, GroupDict) and isinstance(key, str):
+            if key == "params":
+                base.escaped = True  # its parameters go somewhere (PG012)
             e = base.keys.get(key)
             return e.value if e is not None else UNKNOWN
         if isinstance(base, ElementOf) and isinstance(key, str):
@@ -1012,14 +1250,19 @@ class Interpreter:
             if isinstance(a, ListObj) and isinstance(b, ListObj):
                 return ListObj(node, a.elements + b.elements, a.open or b.open)
             return Materialized(union(self.params_of(a), self.params_of(b), node=node), node)
-        return UNKNOWN
+        if isinstance(node.operator, _SET_OPS) and isinstance(a, SetValue):
+            return SetValue(node)  # set(a) | set(b), s - {x}: still a set (PG006)
+        return _scaled(node, a, b)
 
     def ev_Dict(self, node: cst.Dict):
         d = GroupDict(node, stmt=self.current_stmt)
         for el in node.elements:
             if isinstance(el, cst.StarredDictElement):
-                self.eval(el.value)
-                d.open = True
+                v = self.eval(el.value)
+                if isinstance(v, GroupDict) and not v.open:
+                    d.keys.update(v.keys)  # {**overrides}: its keys, as known
+                else:
+                    d.open = True
                 continue
             k = literal(el.key)
             v = self.eval(el.value)
@@ -1035,14 +1278,17 @@ class Interpreter:
             v = literal(node)
             if v is not UNKNOWN:  # (0.9, 0.999), [0.1, 0.01]: a literal value
                 return Const(v, node)
-        elems, open_ = [], False
+        elems, open_, parts = [], False, []
         for el in node.elements:
             if isinstance(el, cst.StarredElement):
-                self.eval(el.value)
+                parts.append((el, self.eval(el.value), True))
                 open_ = True
             else:
                 elems.append(self.eval(el.value))
-        return ListObj(node, elems, open_)
+                parts.append((el.value, elems[-1], False))
+                if isinstance(elems[-1], GroupDict):
+                    elems[-1].escaped = True  # held by a list
+        return ListObj(node, elems, open_, parts=parts)
 
     ev_Tuple = ev_List
 
@@ -1061,7 +1307,10 @@ class Interpreter:
         return self.comprehension(node, lazy=True)
 
     def ev_DictComp(self, node):
-        self.comprehension(node, lazy=False)
+        made = self.comprehension(node, lazy=False)
+        if isinstance(made, ListObj) and made.elements:
+            # {name: {"params": ..., "lr": ...} for name in ...}: its values() are groups
+            return GroupDict(node, open=True, members=list(made.elements))
         return UNKNOWN
 
     # ---------------------------------------------------------- comprehensions
@@ -1080,6 +1329,9 @@ class Interpreter:
         elif isinstance(first_iter, OneShot):
             self.note_use(first_iter, fors[0].iter)
         self.bind_target(fors[0].target, self.element_of(first_iter), node)
+        self.note_name_var(fors[0].target, first_iter)
+        outer_iterating = self.iterating
+        self.iterating = outer_iterating | _drawn_from(first_iter)
         deferred = []
         for f in fors[1:]:
             it = self.eval(f.iter)
@@ -1092,6 +1344,9 @@ class Interpreter:
             for cond in f.ifs:
                 self.eval(cond.test)
         elt = getattr(node, "elt", None)
+        if isinstance(node, cst.DictComp) and isinstance(node.value, (cst.Dict, cst.Call)):
+            elt = node.value
+            self.eval(node.key)
         result: Any = UNKNOWN
         if isinstance(elt, cst.Dict) or (isinstance(elt, cst.Call) and self._is_dict_call(elt)):
             d = self.eval(elt)
@@ -1116,6 +1371,7 @@ class Interpreter:
             elif lazy:
                 inner = tuple(v for v in (first_iter, *deferred) if isinstance(v, (OneShot, Union_)))
                 result = OneShot(node, code(node), UNKNOWN_PARAMS, inner, self.loop_depth)
+        self.iterating = outer_iterating
         targets = set().union(*(_target_names(f.target) for f in fors))
         for k in targets:
             if k in saved:
@@ -1203,8 +1459,20 @@ class Interpreter:
                 for a in node.args:
                     self.mark_used(self.eval(a.value))
                 return UNKNOWN
+        if (isinstance(func, cst.Attribute) and func.attr.value in _SAME_MODULE
+                and isinstance(func.value, cst.Call)):
+            # Net().to(device), nn.Linear(4, 2).cuda().half(): still the new module
+            base = self.eval(func.value)
+            for a in node.args:
+                self.eval(a.value)
+            return base if isinstance(base, _NewModule) else UNKNOWN
         callee = self.eval(func)
         q = self.ctx.qualname(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        if (q is not None and q.startswith("transformers.") and q.endswith(".from_pretrained")
+                and self.ctx.is_imported(func) and not _HF_NOT_MODEL.search(q)):
+            for a in node.args:
+                self.eval(a.value)
+            return _NewModule(node, True)  # a Hugging Face model, loaded
         if isinstance(callee, ClassRef):
             return self.optimizer_call(node, callee.cls)
         if q is not None and q.startswith("<local>."):
@@ -1315,13 +1583,37 @@ class Interpreter:
             params = ParamSet((Atom(base.root, base.path, recursive=recurse),), node)
         else:
             params = UNKNOWN_PARAMS
-        return OneShot(node, code(node), params, (), self.loop_depth, pure=True)
+        it = OneShot(node, code(node), params, (), self.loop_depth, pure=True)
+        if named and not node.args:
+            can_equal = self.names_of_model(func.value, base)
+            if can_equal is not None:
+                self.name_sources[it.id] = (code(func.value), can_equal)
+        return it
+
+    def names_of_model(self, expr: cst.BaseExpression, base: Any):
+        """What the parameter names of the model ``expr`` can equal (PG011), if known: a
+        name or ``self.X`` holding a model this file builds, or ``self`` in a Module
+        subclass of the file."""
+        made = None
+        if isinstance(expr, cst.Name):
+            got = self.state.env.get(expr.value)
+            made = got[0] if got is not None else None
+            if (isinstance(base, PathValue) and self.self_root is not None
+                    and base.root == self.self_root and not base.path):
+                return class_names_can_equal(self.ctx, self.self_class)
+        elif (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name)
+              and expr.value.value == "self" and self.attr_owners is not None
+              and len(self.attr_owners.get(expr.attr.value, ())) == 1):
+            made = self.state.attrs.get(code(expr))  # self.encoder = AutoModel.from_pretrained
+        if isinstance(made, _NewModule):
+            return names_can_equal(self.ctx, made.node)
+        return None
 
     def method_call(self, node: cst.Call, func: cst.Attribute) -> tuple[bool, Any]:
         attr = func.attr.value
         if attr in ("append", "extend", "insert", "add_param_group", "update", "load_state_dict",
-                    "pop", "get", "setdefault", "copy"):
-            base = self.eval(func.value)
+                    "pop", "get", "setdefault", "copy", "values"):
+            base = self.eval_base(func.value) if attr != "copy" else self.eval(func.value)
         else:
             return False, UNKNOWN
         args = [self.eval(a.value) for a in node.args]
@@ -1349,11 +1641,16 @@ class Interpreter:
                 base.open = True
                 return True, UNKNOWN
         if isinstance(base, GroupDict):
+            if attr == "values" and not args:  # list(groups.values()): the groups it holds
+                vals = [e.value for e in base.keys.values()] + base.members
+                return True, ListObj(node, vals, base.open or bool(self.loop_depth))
             if attr in ("update", "setdefault"):
                 base.open = True
             # group keys are strings: any other key (a list, a dict: unhashable) is unknown
             if attr in ("get", "pop", "setdefault") and args and isinstance(args[0], Const) \
                     and isinstance(args[0].value, str):
+                if args[0].value == "params":
+                    base.escaped = True  # its parameters go somewhere (PG012)
                 e = base.keys.get(args[0].value)
                 if attr == "pop" and e is not None:
                     del base.keys[args[0].value]
@@ -1394,7 +1691,7 @@ class Interpreter:
         if any(endless) and (all(endless) if last == "zip" else last != "islice"):
             return _Endless(node)  # map/filter/chain/enumerate over an endless iterator
         # islice takes a few items and zip stops at the shortest: neither exhausts its inputs
-        partial = last in ("islice", "zip")
+        partial = last == "islice" or last == "zip" and not _same_lengths(args, self.params_of)
         inner = () if partial else tuple(v for v in args if isinstance(v, (OneShot, Union_)))
         for v, a in zip(args, node.args):
             if isinstance(v, OneShot):
@@ -1439,14 +1736,47 @@ class Interpreter:
         positional = [v for a, v in args if a.keyword is None and not a.star]
         for p, v in zip(params, positional):
             sub.bind(p.name.value, v)
-        for a, v in args:
-            if a.keyword is not None:
-                sub.bind(a.keyword.value, v)
+        self.bind_rest(sub, fn, params, args, len(positional))
+        sub.reuse_sink = []
         sub.run_block(_block(fn.body))
+        if self.report:
+            # a generator argument the helper iterates twice (PG002), reported at the call
+            for r in sub.reuse_sink:
+                arg = next((a.value for a, v in args if v is r.it), None)
+                if arg is not None:
+                    self.facts.reuses.append(Reuse(r.it, r.first, arg, in_loop=False,
+                                                   helper=fn.name.value, inner=r.second))
         rets = [r for r in sub.returns]
         if len(rets) == 1:
             return rets[0]
         return UNKNOWN
+
+    @staticmethod
+    def bind_rest(sub: Interpreter, fn: cst.FunctionDef, params: list, args: list,
+                  n_positional: int) -> None:
+        """Keyword arguments by name, ``**kwargs`` as a dict of the extra keywords (it may
+        flow into ``{**kwargs}`` / ``dict(**kwargs)`` of a returned group), and the
+        defaults of parameters the call leaves out."""
+        names = {p.name.value for p in (*params, *fn.params.kwonly_params)}
+        extra: dict = {}
+        starred = any(a.star for a, _ in args)
+        for a, v in args:
+            if a.keyword is None:
+                continue
+            if a.keyword.value in names or starred:
+                sub.bind(a.keyword.value, v)
+            else:
+                extra[a.keyword.value] = KeyEntry(a.keyword, a.value, v)
+        if starred:
+            return  # *args / **kw at the call: which parameter gets what is unknown
+        kw = fn.params.star_kwarg
+        if isinstance(kw, cst.Param):
+            sub.bind(kw.name.value, GroupDict(kw, dict(extra)))
+        given = {p.name.value for p in params[:n_positional]} | {
+            a.keyword.value for a, _ in args if a.keyword is not None}
+        for p in (*params[n_positional:], *fn.params.kwonly_params):
+            if p.name.value not in given and p.default is not None:
+                sub.bind(p.name.value, sub.eval(p.default))
 
     # ---------------------------------------------------------- optimizers
     def optimizer_call(self, node: cst.Call, cls) -> Any:
@@ -1480,6 +1810,8 @@ class Interpreter:
         if self.report:
             self.facts.peers[opt.id] = self.peer_optimizers(opt)
             self.facts.optimizers.append(opt)
+            if self.first_optimizer is None:
+                self.first_optimizer = opt
         return opt
 
     def peer_optimizers(self, opt: OptimizerValue) -> list:
@@ -1539,11 +1871,12 @@ class Interpreter:
         if isinstance(value, Union_):
             opt.groups_known = False
             return
-        if value is UNKNOWN or isinstance(value, (Const, GroupDict, ElementOf)):
+        if value is UNKNOWN or isinstance(value, (Const, GroupDict, ElementOf, Scaled)):
             opt.groups_known = False
             return
         self.consume(value, node)
         opt.groups.append(Group(self.params_of(value), None, node, 0))
+        self.note_group_list(value, opt.groups[-1], opt, node)
 
     def attach_group(self, opt: OptimizerValue, d: GroupDict, site) -> Group | None:
         """Group dict ``d`` reaches ``opt`` through the argument ``site``."""
@@ -1567,6 +1900,7 @@ class Interpreter:
         if isinstance(v, OneShot):
             entry.value = Materialized(v.params, entry.value_node)
         g = Group(UNKNOWN_PARAMS if d.template else self.params_of(v), d, entry.value_node)
+        self.note_group_list(v, g, opt, entry.value_node)
         if not d.template:
             opt.groups.append(g)
         return g
@@ -1631,6 +1965,13 @@ class _NewModule:
 
 
 @dataclass(eq=False)
+class _LocalDef:
+    """A function defined inside the scope being interpreted."""
+
+    node: cst.FunctionDef
+
+
+@dataclass(eq=False)
 class _Endless:
     """An iterator that never runs dry (``itertools.cycle(x)``, a ``while True:`` generator,
     a generator expression over one): never exhausted, so never reused (PG002)."""
@@ -1648,6 +1989,136 @@ class _DeepCopy:
 _SOME_OPTIMIZER = OptClass("optimizer", "third", None)
 
 
+_SET_OPS = (cst.BitOr, cst.Subtract, cst.BitAnd, cst.BitXor)
+# classes that hold settings or state, never parameters (PG009's "any class" rule)
+_NOT_MODULE = re.compile(r"(Config|Args|Arguments|Settings|Options|Params|Hparams|State|Dict|"
+                         r"List|Tuple|Set|Counter|Meter|Logger|Writer|Timer|Path|Tensor)$")
+
+
+def _class_name(call: cst.CSTNode) -> str | None:
+    f = call.func if isinstance(call, cst.Call) else None
+    name = f.value if isinstance(f, cst.Name) else f.attr.value if isinstance(f, cst.Attribute) else None
+    return name if name and name[:1].isupper() else None
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, Const) and isinstance(v.value, (int, float)) \
+        and not isinstance(v.value, bool) and v.value != 0
+
+
+def _scaled(node: cst.BinaryOperation, a: Any, b: Any) -> Any:
+    """``lr / 10``, ``lr * 0.1``, ``2 * lr`` over a name's value: Scaled (PG008)."""
+    def sym(v):
+        if isinstance(v, PathValue) and not v.path:
+            return v.root, 1.0
+        if isinstance(v, Scaled):
+            return v.root, v.factor
+        return None
+
+    op = node.operator
+    if isinstance(op, (cst.Multiply, cst.Divide)) and sym(a) and _number(b):
+        root, f = sym(a)
+        return Scaled(root, f * b.value if isinstance(op, cst.Multiply) else f / b.value, node)
+    if isinstance(op, cst.Multiply) and _number(a) and sym(b):
+        root, f = sym(b)
+        return Scaled(root, f * a.value, node)
+    return UNKNOWN
+
+
+# Hugging Face classes loaded with from_pretrained that are not models
+_HF_NOT_MODEL = re.compile(r"(Tokenizer|Processor|Config|Extractor|Scheduler|Pipeline)"
+                           r"[A-Za-z]*\.from_pretrained$")
+# methods of a module that return the module itself
+_SAME_MODULE = frozenset({"to", "cuda", "cpu", "half", "float", "double", "bfloat16", "train",
+                          "eval", "requires_grad_", "to_empty"})
+# callees that look at an object without iterating it (PG002's "any later call")
+_INSPECTORS = frozenset({"print", "repr", "str", "id", "type", "isinstance", "issubclass",
+                         "hasattr", "getattr", "setattr", "delattr", "callable", "len", "hash",
+                         "vars", "dir", "format", "next", "bool", "iter"})
+
+
+def _drawn_from(it: Any, depth: int = 0) -> set:
+    """The one-shot iterators a loop over ``it`` draws from."""
+    if not isinstance(it, OneShot) or depth > 4:
+        return set()
+    out = {it.id}
+    for inner in it.inner:
+        out |= _drawn_from(inner, depth + 1)
+    return out
+
+
+def _same_lengths(args: list, params_of) -> bool:
+    """zip's inputs provably have one length: one input, or the same parameters each."""
+    if len(args) == 1:
+        return True
+    sets = [params_of(v) for v in args]
+    return all(s.known and s.atoms == sets[0].atoms for s in sets) and \
+        not any(a.list_id is not None for a in sets[0].atoms)
+
+
+def _only_inspects(q: str | None) -> bool:
+    return q in _INSPECTORS
+
+
+def _literal_set(node: cst.Set) -> Any:
+    try:
+        v = ast.literal_eval(code(node))
+    except Exception:
+        return None
+    return frozenset(v) if isinstance(v, set) else None
+
+
+def _closure_names(fn: cst.FunctionDef) -> set[str] | None:
+    """Names read by functions, lambdas and classes nested in ``fn``; None when ``fn``
+    reads its own frame (``locals()``, ``vars()``, ``eval``, ``exec``)."""
+    out: set[str] = set()
+    frame = False
+
+    class V(cst.CSTVisitor):
+        def __init__(self):
+            self.depth = 0
+
+        def on_visit(self, node) -> bool:
+            nonlocal frame
+            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                self.depth += 1
+            elif isinstance(node, cst.Name):
+                if self.depth:
+                    out.add(node.value)
+                if node.value in ("locals", "vars", "eval", "exec", "globals"):
+                    frame = True
+            return True
+
+        def on_leave(self, node) -> None:
+            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                self.depth -= 1
+
+    for stmt in _block(fn.body):
+        stmt.visit(V())
+    return None if frame else out
+
+
+def _unused_groups(interp: Interpreter, fn: cst.FunctionDef) -> None:
+    """PG012: group dicts this function builds and binds to a name that never go anywhere,
+    while the function builds an optimizer."""
+    opt = interp.first_optimizer
+    if opt is None or not interp.group_dicts:
+        return
+    closure = _closure_names(fn)
+    if closure is None:
+        return
+    for d, name in interp.group_dicts:
+        if d.escaped or d.passed or d.open or name in closure:
+            continue
+        params = d.keys.get("params")
+        if params is None or not set(d.keys) - {"params", "name", "param_names"}:
+            continue
+        if isinstance(params.value, ListObj) and not params.value.elements \
+                and not params.value.open:
+            continue  # an empty list: nothing left untrained
+        interp.facts.unused_groups.append((d, name, opt))
+
+
 def analyze(ctx: FileContext, deadline: float | None = None) -> Facts:
     """Interpret every scope of the file once and return the facts found.
 
@@ -1656,9 +2127,74 @@ def analyze(ctx: FileContext, deadline: float | None = None) -> Facts:
     module_interp = Interpreter(ctx, facts)
     module_interp.run_block(ctx.module.body)
 
-    for fn in ctx.scopes:
-        interp = Interpreter(ctx, facts, self_class=ctx.enclosing_class.get(fn),
-                             local_names=ctx.assigned[fn])
+    owners = attr_owners(ctx)
+    # each class's __init__ first: what it stores holds when its other methods start
+    scopes = sorted(ctx.scopes, key=lambda f: not (f.name.value == "__init__"
+                                                   and f in ctx.enclosing_class))
+    inits: dict[str, tuple] = {}  # class -> (final state, methods __init__ runs)
+    self_roots: dict[str, Root] = {}
+    method_uses: dict = {}
+    for fn in scopes:
+        cls = ctx.enclosing_class.get(fn)
+        interp = Interpreter(ctx, facts, self_class=cls, local_names=ctx.assigned[fn])
+        if cls is not None and owners is not None:
+            interp.attr_owners = owners
+            interp.scope_fn = fn
+            interp.method_uses = method_uses
+            interp.self_root = self_roots.setdefault(cls, Root("self", new_id()))
+            init = inits.get(cls)
+            if init is not None and _seedable(init[0], owners, init[2]):
+                if init[1] is None:  # read the class only when __init__ stores something
+                    init[1] = run_by_init(ctx, cls) if single_exit(init[2]) else False
+                if init[1] is not False and fn not in init[1]:
+                    _seed(interp, init[0], owners, init[2])
         interp.bind_parameters(fn)
         interp.run_block(_block(fn.body))
+        _unused_groups(interp, fn)
+        if cls is not None and owners is not None and fn.name.value == "__init__":
+            inits[cls] = [interp.state, None, fn]  # [final state, methods it runs, __init__]
+    _across_methods(facts, method_uses)
     return facts
+
+
+# what __init__ stores that other methods may read as it is (never mutated in place there)
+_SEEDABLE = (OneShot, OptimizerValue, Materialized, PathValue, Const, Scaled)
+
+
+def _seeds(init_state: State, owners: dict, init: cst.FunctionDef):
+    for key, value in init_state.attrs.items():
+        name = key[len("self."):]
+        if not key.startswith("self.") or "." in name or owners.get(name) != {init}:
+            continue
+        if value is UNKNOWN or isinstance(value, (_NewModule, *_SEEDABLE)):
+            yield key, value
+
+
+def _seedable(init_state: State, owners: dict, init: cst.FunctionDef) -> bool:
+    return any(True for _ in _seeds(init_state, owners, init))
+
+
+def _seed(interp: Interpreter, init_state: State, owners: dict, init: cst.FunctionDef) -> None:
+    for key, value in _seeds(init_state, owners, init):
+        interp.state.attrs[key] = value
+        if isinstance(value, OptimizerValue):
+            interp.peer_optimizers(value)  # indexed: an optimizer built here may be its peer
+        if isinstance(value, OneShot):
+            if value.id in init_state.consumed:
+                interp.state.consumed[value.id] = init_state.consumed[value.id]
+            else:
+                interp.seeded.add(value.id)
+
+
+def _across_methods(facts: Facts, method_uses: dict) -> None:
+    """An iterator stored by __init__ and consumed on every path of two methods: whichever
+    runs second sees nothing (PG002)."""
+    for uses in method_uses.values():
+        fns = []
+        for fn, node, it in uses:
+            if fn not in fns and single_exit(fn):
+                fns.append(fn)
+                if len(fns) == 2:
+                    first = next(n for f, n, _ in uses if f is fns[0])
+                    facts.reuses.append(Reuse(it, first, node, in_loop=False, methods=True))
+                    break

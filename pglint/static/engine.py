@@ -212,7 +212,9 @@ def check_isolated(data: bytes, path: str, options: Options) -> FileResult:
     proc = mp.Process(target=_isolated_main, args=(child, data, path, options), daemon=True)
     try:
         proc.start()
-    except OSError:
+    except (OSError, AssertionError):  # AssertionError: pglint runs in a daemonic process
+        parent.close()
+        child.close()
         return check_bytes(data, path, options)
     child.close()
     try:
@@ -302,8 +304,10 @@ def _check_source(text: str, path: str, options: Options, line_label=None) -> Fi
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as e:
-        message, at = _syntax_error(text, path, e)
-        return FileResult(path, error=message, error_at=at)
+        module = _parse_without_indent_form_feeds(text)
+        if module is None:
+            message, at = _syntax_error(text, path, e)
+            return FileResult(path, error=message, error_at=at)
     except RecursionError:
         return FileResult(path, error=f"file is too deeply nested to parse (over Python's "
                                       f"recursion limit, {sys.getrecursionlimit():,})")
@@ -368,9 +372,11 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options,
     from pglint.static.rules import RuleContext, all_rules
 
     ctx = build_context(module)
+    ctx.path = path  # helpers imported from the project are found from here (project.py)
     facts = analyze(ctx, deadline=time.monotonic() + ANALYSIS_BUDGET_S)
     positions = None
     starts: list[int] = []
+    to_text: list = []  # [None] or [map]: where each character of module.code is in text
 
     def pos(node):
         nonlocal positions
@@ -381,15 +387,26 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options,
     def offsets(node):
         pos(node)
         # positions.py's offsets are into libcst's generated code, which equals the text
-        # except that libcst drops form feeds from indentation: then count by lines
+        # except that libcst drops a form feed that starts a top-level line (and see
+        # _parse_without_indent_form_feeds) while it counts one in a block's indentation
+        # as a column: with a form feed about, offsets come from the code and map back
         spans = getattr(positions, "_spans", None) if "\x0c" not in text else None
         if spans is not None:
             return spans[node]
         if not starts:
-            starts.extend(_column_bases(text))
+            code = module.code
+            to_text.append(None if code == text else _code_to_text(code, text))
+            starts.extend(line_starts(code))
         r = pos(node)
-        return (starts[r.start.line - 1] + r.start.column,
-                starts[r.end.line - 1] + r.end.column)
+        start = starts[r.start.line - 1] + r.start.column
+        end = starts[r.end.line - 1] + r.end.column
+        if to_text[0] is not None:
+            m = to_text[0]
+            at, to = m[start], (m[end - 1] + 1 if end > start else m[start])
+            if at < 0 or to - at != end - start:  # the node's text lost characters
+                return -1, -1
+            return at, to
+        return start, end
 
     def edit(node, new_text: str) -> Edit:
         start, end = offsets(node)
@@ -414,7 +431,8 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options,
             f = Finding(
                 code=rep.code, message=rep.message, severity=rep.severity, help=rep.help,
                 filename=path, line=r.start.line, column=r.start.column + 1,
-                end_line=r.end.line, end_column=r.end.column + 1, fix=rep.fix,
+                end_line=r.end.line, end_column=r.end.column + 1,
+                fix=None if _unplaceable(rep.fix, text) else rep.fix,
             )
             if rep.unless_read is not None:
                 result.pending.append(Pending(f, *rep.unless_read))
@@ -423,23 +441,48 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options,
     return result
 
 
-def _column_bases(text: str) -> list[int]:
-    """Per line, the offset libcst's column 0 stands for.
-
-    Lines end where Python's do (lines.py); and like CPython's tokenizer, libcst restarts
-    the column after a form feed in a line's indentation, so column 0 of such a line is
-    just after its last leading form feed.
-    """
-    starts = line_starts(text)
+def _code_to_text(code: str, text: str) -> list[int]:
+    """For each offset in ``code`` (``text`` with some characters dropped), its offset in
+    ``text``, plus one for the end; all -1 when ``code`` is not such a text."""
     out = []
-    for i, s in enumerate(starts):
-        m = _LEAD.match(text, s, starts[i + 1] if i + 1 < len(starts) else len(text))
-        lead = m.group()
-        out.append(s + lead.rfind("\x0c") + 1 if "\x0c" in lead else s)
+    i, n = 0, len(text)
+    for ch in code:
+        while i < n and text[i] != ch:
+            i += 1
+        if i == n:
+            return [-1] * (len(code) + 1)
+        out.append(i)
+        i += 1
+    out.append(n)
     return out
 
 
-_LEAD = re.compile(r"[ \t\x0c]*")
+def _unplaceable(fix, text: str) -> bool:
+    """A fix that is not offered: an edit that could not be placed, or edits that all
+    write back what is there (a rename that found no spelling of the key to rename, e.g.
+    an escaped 'params\\x0c': it would report itself applied and leave the finding)."""
+    return fix is not None and (
+        any(not 0 <= e.start <= e.end <= len(text) for e in fix.edits)
+        or all(text[e.start:e.end] == e.text for e in fix.edits))
+
+
+_INDENT_FORM_FEED = re.compile(r"^[ \t\x0c]*\x0c", re.MULTILINE)
+
+
+def _parse_without_indent_form_feeds(text: str) -> cst.Module | None:
+    """libcst refuses a form feed in a nested block's indentation, which CPython accepts
+    (its tokenizer restarts the column at it): parse the text without each line's leading
+    whitespace up to its last form feed.  Offsets map back to the text as for any
+    character libcst drops; no fix is placed on a node whose text lost one."""
+    if "\x0c" not in text:
+        return None
+    stripped = _INDENT_FORM_FEED.sub("", text)
+    if stripped == text:
+        return None
+    try:
+        return cst.parse_module(stripped)
+    except Exception:
+        return None
 
 
 def _noqa_codes(m: re.Match) -> set | None:

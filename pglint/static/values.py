@@ -157,6 +157,10 @@ class GroupDict:
     passed: bool = False
     stmt: cst.CSTNode | None = None  # the statement that wrote it
     id: int = field(default_factory=new_id)
+    escaped: bool = False  # read as a whole somewhere (passed, stored, returned...) (PG012)
+    # group dicts stored under keys pglint cannot read (``groups[name] = {...}``): they come
+    # back from ``groups.values()``
+    members: list = field(default_factory=list)
 
 
 @dataclass(eq=False)
@@ -172,6 +176,9 @@ class ListObj:
     open: bool = False
     id: int = field(default_factory=new_id)
     tensors: bool = False
+    # a literal's elements as written, starred ones included: [(node, value, starred)]
+    # (PG105); None once the list may have changed (a method call, an item store)
+    parts: list | None = None
 
 
 @dataclass(eq=False)
@@ -250,3 +257,12 @@ class OptimizerValue:
     used_at: int = 0
     handles: set = field(default_factory=set)
 
+
+
+@dataclass(eq=False)
+class Scaled:
+    """``lr``, ``lr / 10``, ``2 * lr``: a name's value times a literal factor (PG008)."""
+
+    root: Root
+    factor: float
+    node: cst.CSTNode | None = None

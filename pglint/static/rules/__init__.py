@@ -49,12 +49,16 @@ def all_rules():
         pg008_scheduler,
         pg009_model_change,
         pg010_requires_grad,
+        pg011_name_membership,
+        pg012_group_never_used,
+        pg105_duplicate_in_group,
     )
 
     return [
         pg001_missing_params, pg002_iterator_reused, pg003_duplicate_parameters,
         pg004_unknown_key, pg005_invalid_value, pg006_unordered, pg007_uncalled,
-        pg008_scheduler, pg009_model_change, pg010_requires_grad,
+        pg008_scheduler, pg009_model_change, pg010_requires_grad, pg011_name_membership,
+        pg012_group_never_used, pg105_duplicate_in_group,
     ]
 
 

@@ -21,7 +21,19 @@ def check(facts, rc: RuleContext):
         name = binding[1].value if binding is not None else None
         what = (f"'{name}' ({short(it.desc)}, line {rc.line(it.node)})" if name
                 else f"{short(it.desc)} (line {rc.line(it.node)})")
-        if r.in_loop:
+        if r.helper and r.inner is None:
+            msg = (f"{what} is iterated twice by '{r.helper}' (imported from the project): "
+                   f"its second pass sees nothing")
+        elif r.helper:
+            msg = (f"{what} is iterated twice by '{r.helper}' (line {rc.line(r.first)} and "
+                   f"line {rc.line(r.inner)}): its second pass sees nothing")
+        elif r.methods:
+            msg = (f"{what} is consumed by two methods (line {rc.line(r.first)} and here): "
+                   f"whichever runs second sees nothing")
+        elif r.call:
+            msg = (f"{what} is exhausted since line {rc.line(r.first)}: "
+                   f"the call given it here receives nothing")
+        elif r.in_loop:
             msg = (f"{what} is consumed inside a loop but created before it: "
                    f"from the second iteration on this use sees nothing")
         else:

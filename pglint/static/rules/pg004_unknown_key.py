@@ -14,12 +14,14 @@ def check(facts, rc: RuleContext):
     readable_always = hyperparams.always_readable() | rc.extra_keys
     for d, opt in facts.dicts_to_optimizer:
         keys = opt.cls.keys
-        if keys is None or (id(d.node), opt.cls) in seen:
+        if keys is None:
             continue
-        seen.add((id(d.node), opt.cls))
         for key, entry in d.keys.items():
-            if key in keys or key in readable_always:
+            # one report per written key: a helper's dict reaches optimizers once per call,
+            # its keys from the caller's keywords (**overrides) differ between calls
+            if key in keys or key in readable_always or (id(entry.key_node), opt.cls) in seen:
                 continue
+            seen.add((id(entry.key_node), opt.cls))
             if "params" not in d.keys and hyperparams.did_you_mean(key, ["params"]):
                 continue  # PG001 reports the missing 'params'
             guess = hyperparams.did_you_mean(key, keys)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pglint.static.rules import Report, RuleContext, optimizer_label
-from pglint.static.values import Const, OptimizerValue
+from pglint.static.values import Const, OptimizerValue, PathValue, Scaled
 
 CODE = "PG008"
 
@@ -25,10 +25,31 @@ def group_lrs(opt: OptimizerValue):
         v = entry.value if entry is not None else default
         if g.dict is not None and g.dict.open:
             return None
-        if not _number(v):
+        if _number(v):
+            lrs.append(v.value)
+        elif isinstance(v, Scaled) or isinstance(v, PathValue) and not v.path:
+            lrs.append(_Sym(v.root, v.factor if isinstance(v, Scaled) else 1.0))
+        else:
             return None
-        lrs.append(v.value)
-    return lrs
+    # literal lrs compare as numbers; ``lr`` and ``lr / 10`` of one binding by their factors
+    kinds = {x.root if isinstance(x, _Sym) else None for x in lrs}
+    return lrs if len(kinds) == 1 else None
+
+
+class _Sym:
+    """A group lr that is a binding times a literal factor: ``lr``, ``lr / 10``."""
+
+    def __init__(self, root, factor: float):
+        self.root, self.factor = root, factor
+
+    def __eq__(self, other):
+        return isinstance(other, _Sym) and (self.root, self.factor) == (other.root, other.factor)
+
+    def __hash__(self):
+        return hash((self.root, self.factor))
+
+    def __repr__(self):
+        return self.root.name if self.factor == 1 else f"{self.root.name} * {self.factor:g}"
 
 
 def check(facts, rc: RuleContext):
