@@ -105,6 +105,10 @@ class Cache:
                 result = pickle.load(f)
             if type(result).__name__ != "FileResult":
                 raise TypeError("not a result")
+            for dep, size, mtime in getattr(result, "depends", ()):
+                st = os.stat(dep)  # a project module the check read: unchanged?
+                if (st.st_size, st.st_mtime_ns) != (size, mtime):
+                    raise ValueError("a module it read has changed")
             if result.path != path:
                 result = _renamed(result, path)
         except Exception:  # missing, truncated, from another pglint: a miss

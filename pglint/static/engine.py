@@ -84,6 +84,7 @@ class FileResult:
     error: str | None = None
     digest: str | None = None  # sha256 of the bytes checked: --fix edits only those bytes
     error_at: tuple[int, int] | None = None  # (line, column) of a syntax error
+    depends: tuple = ()  # (path, size, mtime_ns) of the project modules the check read
 
 
 @dataclass(frozen=True)
@@ -365,12 +366,14 @@ def _syntax_error(text: str, path: str, e: cst.ParserSyntaxError) -> tuple[str, 
 
 def _run_rules(module: cst.Module, text: str, path: str, options: Options,
                line_label=None) -> FileResult:
+    from pglint.static import project
     from pglint.static.context import build_context
     from pglint.static.dataflow import analyze
     from pglint.static.filters import code as node_code
     from pglint.static.positions import resolve as resolve_positions
     from pglint.static.rules import RuleContext, all_rules
 
+    project.DEPENDS = []
     ctx = build_context(module)
     ctx.path = path  # helpers imported from the project are found from here (project.py)
     facts = analyze(ctx, deadline=time.monotonic() + ANALYSIS_BUDGET_S)
@@ -417,7 +420,7 @@ def _run_rules(module: cst.Module, text: str, path: str, options: Options,
     label = line_label or (lambda line: line)
     rc = RuleContext(line=lambda n: label(pos(n).start.line), code=node_code, edit=edit,
                      extra_keys=options.extra_keys)
-    result = FileResult(path)
+    result = FileResult(path, depends=tuple(project.DEPENDS))
     noqa = None
     for rule in all_rules():
         if not codes.selected(rule.CODE, options.select, options.ignore):
@@ -479,6 +482,8 @@ def _parse_without_indent_form_feeds(text: str) -> cst.Module | None:
     stripped = _INDENT_FORM_FEED.sub("", text)
     if stripped == text:
         return None
+    import libcst as cst
+
     try:
         return cst.parse_module(stripped)
     except Exception:

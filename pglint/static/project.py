@@ -25,6 +25,9 @@ from pglint.config import find_root
 
 _MAX_BYTES = 1 << 20  # a module larger than this is not summarised
 _MEMO: dict[tuple, dict] = {}  # (path, size, mtime_ns) -> {function name: Summary | None}
+# (path, size, mtime_ns) of every module the current file's check read (the result cache
+# keeps a result only while they are unchanged); reset by the engine for each file
+DEPENDS: list = []
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ def summary(importer: str | None, qualname: str) -> Summary | None:
     except OSError:
         return None
     key = (str(path), st.st_size, st.st_mtime_ns)
+    DEPENDS.append(key)
     functions = _MEMO.get(key)
     if functions is None:
         functions = _MEMO[key] = {"": _context(path, st.st_size)}
