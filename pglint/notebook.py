@@ -339,16 +339,18 @@ def _line_starts(text: str) -> list[int]:
     return out
 
 
-def fix(path: str, options, is_read, unsafe: bool, max_passes: int, fixable: set):
+def fix(path: str, data: bytes, options, is_read, unsafe: bool, max_passes: int,
+        fixable: set):
     """Apply the fixes of findings whose code is in ``fixable`` (what the run reported
-    for this file, after per-file-ignores) to a notebook's cells: (new file text or None,
-    fixes applied, the old and new code-cell sources)."""
+    for this file, after per-file-ignores) to the cells of the notebook ``data`` (the
+    bytes of ``path``): (new file text or None, fixes applied, the old and new code-cell
+    sources)."""
     from pglint.static import engine
     from pglint.static.check import apply_edits
 
     try:
-        nb = Notebook.parse(Path(path).read_bytes())
-    except (OSError, NotebookError):
+        nb = Notebook.parse(data)
+    except NotebookError:
         return None, 0, {}, {}
     sources = dict(nb.sources)
     total = 0

@@ -213,3 +213,25 @@ def test_deeply_nested_json_is_an_error_not_a_crash(project, run_cli):
     # lines as Python counts them: a form feed or U+2028 in a string ends no line
     program, lmap = build_program({1: "a = '\x0c\u2028'\r\nb = 1"})
     assert program == "a = '\x0c\u2028'\r\nb = 1\n" and lmap.lines == [1, 2]
+
+
+def test_fix_skips_a_notebook_changed_after_it_was_checked(project, monkeypatch):
+    from pglint.static import check, engine
+
+    text = notebook(HEAD, "params = model.parameters()",
+                    "opt = torch.optim.SGD(params, lr=0.1)",
+                    "torch.nn.utils.clip_grad_norm_(params, 1.0)")
+    path = project("nb.ipynb", text)
+    edited = text.replace("lr=0.1", "lr=0.2")
+    real = engine.check_files
+
+    def check_then_edit(*a, **k):
+        out = real(*a, **k)
+        path.write_text(edited)  # the user saves the notebook while pglint runs
+        return out
+
+    monkeypatch.chdir(project.root)
+    monkeypatch.setattr(engine, "check_files", check_then_edit)
+    run, _ = check.run([str(path)], fix=True)
+    assert path.read_text() == edited
+    assert any("changed after it was checked" in n for n in run.notes)

@@ -534,10 +534,25 @@ def _write_if_unchanged(path: Path, original: bytes, data: bytes) -> str | None:
 def _fix_notebook(run_: CheckRun, i: int, opts, keys: ProjectKeys, unsafe: bool, write: bool,
                   collect_diff: bool) -> None:
     r = run_.results[i]
-    new_text, total, old, new = notebook.fix(r.path, opts, keys.is_read, unsafe, MAX_FIX_PASSES,
-                                             {f.code for f in r.findings})
+    path = Path(r.path)
+    try:
+        original = engine.read_source(r.path)
+    except OSError as e:
+        run_.notes.append(f"fixes for {r.path} skipped: cannot read it again ({e.strerror or e})")
+        return
+    if r.digest is not None and hashlib.sha256(original).hexdigest() != r.digest:
+        run_.notes.append(f"fixes for {r.path} skipped: the file changed after it was "
+                          f"checked; run pglint again")
+        return
+    new_text, total, old, new = notebook.fix(r.path, original, opts, keys.is_read, unsafe,
+                                             MAX_FIX_PASSES, {f.code for f in r.findings})
     if not total:
         return
+    if write:
+        why = _write_if_unchanged(path, original, new_text.encode("utf-8"))
+        if why is not None:
+            run_.notes.append(f"fixes for {r.path} skipped: {why}")
+            return
     run_.fixed += total
     if collect_diff:
         for cell in sorted(c for c in new if new[c] != old[c]):
@@ -545,7 +560,6 @@ def _fix_notebook(run_: CheckRun, i: int, opts, keys: ProjectKeys, unsafe: bool,
                 _lines(old[cell]), _lines(new[cell]),
                 fromfile=f"a/{r.path}:cell {cell}", tofile=f"b/{r.path}:cell {cell}")))
     if write:
-        Path(r.path).write_text(new_text, encoding="utf-8", newline="")
         run_.results[i] = engine.check_file(r.path, opts)
         engine.resolve_pending([run_.results[i]], keys.is_read)
 
