@@ -12,7 +12,9 @@ PG004's project scan is cached too: one index per project of each file's key rea
 reused while the file's size and modification time are unchanged, so a pre-commit run on
 one file does not re-read the project.
 
-Concurrent runs are safe: every entry is written to a temporary file and moved into
+Entries are pickles read back by an unpickler that accepts only pglint's own result
+classes (``_ALLOWED``): a crafted file in a checked repository's ``.pglint_cache/`` cannot
+make pglint call anything.  Concurrent runs are safe: every entry is written to a temporary file and moved into
 place with ``os.replace``; readers see a whole entry or none.  Anything unreadable or
 corrupt is a miss, never an error; a cache that cannot be written is silently skipped.
 ``--no-cache`` or ``PGLINT_NO_CACHE=1`` turn it off.
@@ -30,6 +32,24 @@ from pathlib import Path
 
 DIRNAME = ".pglint_cache"
 _fingerprint: str | None = None
+# the only globals an entry may name: the result values pglint itself writes
+_ALLOWED = frozenset({
+    ("pglint.static.engine", "FileResult"), ("pglint.static.engine", "Pending"),
+    ("pglint.finding", "Finding"), ("pglint.finding", "Fix"), ("pglint.finding", "Edit"),
+    ("pglint.static.keyreads", "KeyReads"),
+    ("builtins", "set"), ("builtins", "frozenset"),
+})
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        if (module, name) not in _ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not a pglint result")
+        return super().find_class(module, name)
+
+
+def _load(f):
+    return _Unpickler(f).load()
 
 
 def disabled_by_env() -> bool:
@@ -102,7 +122,7 @@ class Cache:
         """The cached FileResult for ``key`` (with ``path`` as its file name), or None."""
         try:
             with open(self.entries / key, "rb") as f:
-                result = pickle.load(f)
+                result = _load(f)
             if type(result).__name__ != "FileResult":
                 raise TypeError("not a result")
             for dep, size, mtime in getattr(result, "depends", ()):
@@ -129,7 +149,7 @@ class Cache:
         scan of that file); for "files-*", absolute path -> ((size, mtime_ns), key)."""
         try:
             with open(self.entries / name, "rb") as f:
-                index = pickle.load(f)
+                index = _load(f)
             return index if isinstance(index, dict) else {}
         except Exception:
             return {}

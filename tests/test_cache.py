@@ -216,3 +216,25 @@ def test_unchanged_old_files_are_not_even_read(project, run_cli, engine_calls, m
     os.utime(a, ns=(10**18 + 1, 10**18 + 1))
     _, out, _ = run_cli("check", "--output-format", "json", ".")
     assert hashed == ["a.py"] and engine_calls == ["a.py"] and "PG002" in out
+
+
+def test_an_entry_naming_anything_but_pglint_results_is_a_miss(tmp_path):
+    """A crafted pickle in a repository's .pglint_cache/ must never run: it is a miss."""
+    import os
+    import pickle
+
+    from pglint import cache as cache_mod
+
+    marker = tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.mkdir, (str(marker),))
+
+    c = cache_mod.Cache(tmp_path)
+    assert c._prepare()
+    (c.entries / "k").write_bytes(pickle.dumps(Evil()))
+    (c.entries / "keyreads").write_bytes(pickle.dumps({"a": Evil()}))
+    assert c.get("k", "f.py") is None
+    assert c.load_index() == {}
+    assert not marker.exists()
