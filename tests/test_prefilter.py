@@ -151,3 +151,15 @@ def test_literals_read_without_compile_match_python(src):
     except Exception:
         return
     assert type(got) is type(want) and got == want
+
+
+def test_every_static_rule_declares_what_it_needs():
+    """A static code missing from the table would make --select CODE skip every file."""
+    from pglint import codes
+    from pglint.static import prefilter
+
+    static = {c.code for c in codes.CODES.values()
+              if c.scope in ("static", "both") and c.code != codes.UNREADABLE}
+    assert static - set(prefilter.NEEDS) == set()
+    for code in static:
+        assert prefilter.pattern((code,), ()) is not None

@@ -46,6 +46,9 @@ NEEDS: dict[str, bytes] = {
     "PG008": OPTIMIZER,  # a scheduler of an optimizer built here
     "PG009": OPTIMIZER,  # a model changed after an optimizer was built
     "PG010": MISSPELT_REQUIRES_GRAD,
+    "PG011": PARAMETER_ITERATOR,  # names from named_parameters() tested against a list
+    "PG012": OPTIMIZER,  # a group dict built where an optimizer is built
+    "PG105": OPTIMIZER,  # the same tensor twice in a group given to an optimizer
 }
 
 
