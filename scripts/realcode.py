@@ -336,6 +336,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if s.problem is None:
             check(s, args.jobs, args.timeout, work)
     report(sources, time.perf_counter() - started, args.jobs)
+    return exit_status(sources)
+
+
+def exit_status(sources: list[Source]) -> int:
+    """2 when pglint crashed on a source, 1 when a source could not be fetched or run."""
     if any(s.crash for s in sources):
         return 2
     if any(s.problem for s in sources):

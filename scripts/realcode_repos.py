@@ -42,7 +42,7 @@ except ModuleNotFoundError:  # Python < 3.11
     import tomli as tomllib
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from realcode import ROOT, Source, _split, check, report  # noqa: E402
+from realcode import ROOT, Source, _split, check, exit_status, report  # noqa: E402
 
 LIST = Path(__file__).resolve().parent / "realcode_repos.toml"
 # what a checkout holds: the code pglint reads and the files that steer its discovery/config
@@ -146,11 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = [dict(f, repository=s.label, commit=s.version) for s in sources
                 for f in s.findings]
         args.json_out.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
-    if any(s.crash for s in sources):
-        return 2
-    if any(s.problem for s in sources):
-        return 1
-    return 0
+    return exit_status(sources)
 
 
 if __name__ == "__main__":

@@ -153,16 +153,18 @@ class PglintServer(LanguageServer):
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
             uri=uri, diagnostics=diagnostics, version=doc.version))
 
-    def schedule(self, uri: str) -> None:
+    def cancel_pending(self, uri: str) -> None:
+        """Drop the debounced check waiting for ``uri``, if any."""
         old = self.timers.pop(uri, None)
         if old is not None:
             old.cancel()
+
+    def schedule(self, uri: str) -> None:
+        self.cancel_pending(uri)
         self.timers[uri] = asyncio.get_running_loop().call_later(self.debounce, self.diagnose, uri)
 
     def diagnose_now(self, uri: str) -> None:
-        old = self.timers.pop(uri, None)
-        if old is not None:
-            old.cancel()
+        self.cancel_pending(uri)
         self.diagnose(uri)
 
     def diagnose_all(self) -> None:
@@ -302,9 +304,7 @@ def did_save(ls: PglintServer, params: lsp.DidSaveTextDocumentParams) -> None:
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: PglintServer, params: lsp.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
-    timer = ls.timers.pop(uri, None)
-    if timer is not None:
-        timer.cancel()
+    ls.cancel_pending(uri)
     ls.analyses.pop(uri, None)
     ls.reported.pop(uri, None)
     if uri in ls.tracked:
@@ -356,9 +356,7 @@ def notebook_did_save(ls: PglintServer, params: lsp.DidSaveNotebookDocumentParam
 @server.feature(lsp.NOTEBOOK_DOCUMENT_DID_CLOSE)
 def notebook_did_close(ls: PglintServer, params: lsp.DidCloseNotebookDocumentParams) -> None:
     uri = params.notebook_document.uri
-    timer = ls.timers.pop(uri, None)
-    if timer is not None:
-        timer.cancel()
+    ls.cancel_pending(uri)
     ls.notebooks.pop(uri, None)
     ls.reported.pop(uri, None)
     for cell in sorted(ls.published_cells.pop(uri, set())):
