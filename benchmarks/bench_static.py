@@ -131,8 +131,7 @@ def census(tree: Path) -> tuple[int, int]:
     from pglint import config
     from pglint.static import check, engine
 
-    prefilter = getattr(engine, "passes_prefilter", None) or (
-        lambda data: bool(engine.PREFILTER.search(data)))
+    prefilter = engine.passes_prefilter
     files, _ = check.discover([str(tree)], config.load(tree))
     parsed = 0
     for f in files:

@@ -14,6 +14,7 @@ must not make ``pglint check`` run a command.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import subprocess
@@ -64,10 +65,53 @@ def _skip_dir(d: Path, name: str) -> bool:
 GIT = ("git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null")
 
 
+# path -> its resolved form, while a run holds `resolving_once()` (None: not cached)
+_resolved: dict | None = None
+
+
+@contextlib.contextmanager
+def resolving_once():
+    """Within the block, each path (and each file's directory) is resolved once: a
+    whole-tree run resolves thousands of files, each several times, in a few directories.
+    Outside it (the language server, which lives while files move) every call asks the
+    file system."""
+    global _resolved
+    outer = _resolved
+    if outer is None:
+        _resolved = {}
+    try:
+        yield
+    finally:
+        _resolved = outer
+
+
 def safe_resolve(path: Path) -> Path:
     """``path.resolve()``, or its absolute form when it cannot be resolved (a loop)."""
+    cache = _resolved
+    if cache is None:
+        return _resolve(path)
+    key = os.fspath(path)
+    got = cache.get(key)
+    if got is None:
+        got = cache[key] = _resolve(path, cache)
+    return got
+
+
+def _resolve(path: Path, dirs: dict | None = None) -> Path:
     try:
-        return path.resolve()
+        if dirs is not None:
+            # a file that is no link resolves to its resolved directory plus its name
+            # (not so across "..", which resolve() takes after the links before it)
+            s = os.fspath(path)
+            full = os.path.abspath(s)
+            if ".." not in s.split(os.sep) and not os.path.islink(full):
+                head, tail = os.path.split(full)
+                if tail:
+                    real = dirs.get((head,))
+                    if real is None:
+                        real = dirs[(head,)] = os.path.realpath(head)
+                    return Path(real, tail)
+        return Path(path).resolve()
     except (OSError, RuntimeError, ValueError):
         return Path(os.path.abspath(path))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 import subprocess
 import sys
 from pathlib import Path
@@ -67,10 +68,10 @@ def test_the_selection_does_not_change_what_is_parsed(project, run_cli):
         assert code == 2 and "PG000" in out
 
 
-def test_selection_narrows_the_pattern():
-    assert prefilter.pattern(("PG010",)).search(b"p.require_grad = False")
-    assert not prefilter.pattern(("PG010",)).search(b"import torch.optim")
-    assert prefilter.pattern(("PG001",)).search(b"import torch.optim")
+def test_selection_narrows_the_needs():
+    assert prefilter.passes(b"p.require_grad = False", ("PG010",))
+    assert not prefilter.passes(b"import torch.optim", ("PG010",))
+    assert prefilter.passes(b"import torch.optim", ("PG001",))
 
 
 def test_parameter_words_alone_are_not_parsed(project, run_cli):
@@ -105,10 +106,10 @@ def test_a_run_with_nothing_to_parse_never_imports_libcst(tmp_path):
     assert _imported_after(code) == {"libcst", "libcst.metadata"}
 
 
-def test_prefilter_regexes_compile_for_every_selection():
+def test_every_selection_has_its_needs():
     for code in prefilter.NEEDS:
-        assert isinstance(prefilter.pattern((code,)), re.Pattern)
-    assert prefilter.pattern(("PG101",)) is None
+        assert prefilter.needs((code,)) == (prefilter.NEEDS[code],)
+    assert prefilter.needs(("PG101",)) == ()
 
 
 def test_chunks_cover_every_file_biggest_first(tmp_path):
@@ -162,4 +163,131 @@ def test_every_static_rule_declares_what_it_needs():
               if c.scope in ("static", "both") and c.code != codes.UNREADABLE}
     assert static - set(prefilter.NEEDS) == set()
     for code in static:
-        assert prefilter.pattern((code,), ()) is not None
+        assert prefilter.needs((code,), ()) != ()
+
+
+# ---------------------------------------------------------------- stage 2, against the analysis
+def _analysed(src: str) -> list[str]:
+    """The codes the analysis reports on ``src`` with the pre-filter out of the way."""
+    result = engine.check_source(textwrap.dedent(src), "snippet.py", engine.Options())
+    assert result.error is None, result.error
+    return sorted(f.code for f in result.findings)
+
+
+# files the second stage drops: the analysis finds nothing in them either
+DROPPED = {
+    "dtype from next()": """
+        class M(Base):
+            def dtype(self):
+                return next(self.parameters()).dtype
+            def device(self):
+                return next(iter(self.encoder.parameters())).device
+        """,
+    "for loops": """
+        def freeze(model, names):
+            for p in model.parameters():
+                p.requires_grad = False
+            for n, p in model.named_parameters(recurse=False):
+                print(n, p.shape)
+            if names in model.parameters():
+                pass
+        """,
+    "materialised": """
+        def count(model):
+            ps = list(model.parameters())
+            qs = tuple(model.parameters())
+            return len(ps) + len(ps) + len(qs) + len(qs)
+        """,
+    "only words": '''
+        """Train with torch.optim.AdamW(model.parameters()) -- see optimizer.add_param_group."""
+        # optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        config = {"rope_parameters": {"theta": 1e4}, "optim": "adamw"}
+        def optimize_graph(g, optimized=True, Adamson=1, lambdas=None):
+            return f"{g} uses optim='sgd'"
+        ''',
+    "names iterated, never tested": """
+        def names(model, skip):
+            out = []
+            for n, p in model.named_parameters():
+                if p.requires_grad and p in skip:
+                    out.append(n)
+            return out
+        """,
+}
+
+# files it keeps: each needs its stage-2 reason, and the analysis finds something there
+KEPT = {
+    "bound iterator": ("""
+        import torch
+        model = torch.nn.Linear(2, 2)
+        ps = model.parameters()
+        print(list(ps))
+        print(list(ps))
+        """, ["PG002"]),
+    "generator expression": ("""
+        import torch
+        model = torch.nn.Linear(2, 2)
+        trainable = (p for p in model.parameters() if p.requires_grad)
+        print(list(trainable))
+        print(list(trainable))
+        """, ["PG002"]),
+    "generator function over a consumed-on-the-spot call": ("""
+        import torch
+        model = torch.nn.Linear(2, 2)
+        def trainable(m):
+            for p in m.parameters():
+                yield p
+        it = trainable(model)
+        print(list(it))
+        print(list(it))
+        """, ["PG002"]),
+    "name membership": ("""
+        import torch
+        from transformers import AutoModel
+        net = AutoModel.from_pretrained("bert-base-uncased")
+        plain = ["bias", "LayerNorm.weight"]
+        decay = [t for k, t in net.named_parameters() if k not in plain]
+        """, ["PG011"]),
+    "optimizer through an import alias": ("""
+        from torch import optim as o
+        import torch
+        model = torch.nn.Linear(2, 2)
+        opt = o.SGD([{"param": model.parameters()}], lr=0.1)
+        """, ["PG001"]),
+    "third-party optimizer class": ("""
+        import torch
+        from bitsandbytes.optim import AdamW8bit as Fast
+        model = torch.nn.Linear(2, 2)
+        opt = Fast([{"parms": model.parameters()}], lr=1e-3)
+        """, ["PG001"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DROPPED))
+def test_what_stage_two_drops_the_analysis_finds_nothing_in(name, monkeypatch):
+    monkeypatch.delenv("PGLINT_NO_PREFILTER", raising=False)
+    src = textwrap.dedent(DROPPED[name])
+    assert not prefilter.passes(src.encode()), name
+    assert _analysed(src) == []
+
+
+@pytest.mark.parametrize("name", sorted(KEPT))
+def test_what_stage_two_keeps_is_needed(name, monkeypatch):
+    monkeypatch.delenv("PGLINT_NO_PREFILTER", raising=False)
+    src, want = KEPT[name]
+    src = textwrap.dedent(src)
+    assert prefilter.passes(src.encode()), name
+    got = _analysed(src)
+    assert all(code in got for code in want), got
+
+
+def test_blanking_keeps_code_and_drops_only_strings_and_comments():
+    src = (b"a = 'x#y' # c 'q'\nb = \"\"\"doc\n'''\"\"\"; c = f\"{d['k']}\" + r'\\''\n"
+           b"e = '''it's\n\"ok\"''' ; g = h  # \"tail\n")
+    code = prefilter.code_only(src)
+    assert code == b"a =  \nb = ; c = f + r\ne =  ; g = h  \n"
+    # the analysis' own words inside strings and comments are gone, code is kept
+    assert not prefilter.OPTIMIZER_BUILT.in_code(prefilter.code_only(
+        b"x = 'torch.optim.SGD'  # optim\n"))
+    assert prefilter.OPTIMIZER_BUILT.in_code(prefilter.code_only(
+        b"x = 'a'; torch.optim.SGD(p)  # b\n"))

@@ -179,7 +179,7 @@ def _analyse(text: str, path: Path | None, projects: Projects, lmap=None,
         return Analysis(text, error=project.error, error_kind="config")
     if path is not None and project.excluded(path):
         return Analysis(text, skipped="excluded by the project's configuration")
-    if not engine.PREFILTER.search(text.encode("utf-8", "surrogatepass")):
+    if not engine.passes_prefilter(text.encode("utf-8", "surrogatepass")):
         return Analysis(text)
     name = str(path.resolve()) if path is not None else "<untitled>"
     result = engine.check_source(text, name, project.options,

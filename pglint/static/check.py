@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pglint import codes, notebook
 from pglint import config as config_mod
-from pglint.files import force_excluded, python_files, safe_resolve
+from pglint.files import force_excluded, python_files, resolving_once, safe_resolve
 from pglint.finding import Finding
 from pglint.static import engine, keyreads
 from pglint.static.lines import split_lines
@@ -80,7 +80,7 @@ def discover(paths: list[str], cfg: config_mod.Config,
 
 def _display(path: Path) -> str:
     try:
-        return safe_resolve(path).relative_to(Path.cwd().resolve()).as_posix()
+        return safe_resolve(path).relative_to(safe_resolve(Path.cwd())).as_posix()
     except ValueError:
         return path.as_posix()
 
@@ -163,13 +163,18 @@ class Plan:
     skipped: list = field(default_factory=list)  # .py entries that are not regular files
 
 
-def plan(paths: list[str], *, config_path=None, force_exclude: bool = False,
-         stdin_filename: str | None = None, extend_ignore=(), per_file_ignores=None) -> Plan:
+def plan(paths: list[str], **kw) -> Plan:
     """Resolve paths and configurations.  ``-`` (alone) is stdin, named ``stdin_filename``
     for configuration discovery, per-file-ignores, --force-exclude and output.
 
     Raises ConfigError for a broken configuration.
     """
+    with resolving_once():
+        return _plan(paths, **kw)
+
+
+def _plan(paths: list[str], *, config_path=None, force_exclude: bool = False,
+          stdin_filename: str | None = None, extend_ignore=(), per_file_ignores=None) -> Plan:
     paths = list(paths) or ([STDIN] if stdin_filename else ["."])
     use_stdin = paths == [STDIN]
     first = Path(stdin_filename or ".") if use_stdin else Path(paths[0])
@@ -194,8 +199,16 @@ def plan(paths: list[str], *, config_path=None, force_exclude: bool = False,
             configs[r] = load(r)
         return configs[r]
 
+    roots_by_dir: dict = {}
+
     def root_of(f: Path) -> Path:
-        return config_mod.find_root(f) or safe_resolve(f).parent
+        real = safe_resolve(f)
+        if not real.is_file():
+            return config_mod.find_root(f) or real.parent
+        got = roots_by_dir.get(real.parent)
+        if got is None:
+            got = roots_by_dir[real.parent] = config_mod.find_root(real.parent) or real.parent
+        return got
 
     def forced_out(f: Path) -> bool:
         r = root_of(f)
@@ -231,6 +244,15 @@ def run(paths: list[str], *, select=None, extend_select=(), ignore=None, extra_k
     sets ``PGLINT_NO_CACHE``).
     Raises ConfigError for a broken configuration.
     """
+    with resolving_once():
+        return _run(paths, select=select, extend_select=extend_select, ignore=ignore,
+                    extra_keys=extra_keys, config_path=config_path, fix=fix, diff=diff,
+                    unsafe_fixes=unsafe_fixes, jobs=jobs, stdin=stdin, the_plan=the_plan,
+                    cache=cache, **plan_args)
+
+
+def _run(paths, *, select, extend_select, ignore, extra_keys, config_path, fix, diff,
+         unsafe_fixes, jobs, stdin, the_plan, cache, **plan_args) -> tuple[CheckRun, list[str]]:
     pl = the_plan or plan(paths, config_path=config_path, **plan_args)
     files = [_display(f) for f in pl.files]
     # one Options per configuration; CLI flags override the file's configuration

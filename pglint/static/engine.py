@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 # a run whose files all fail the pre-filter (or hit the cache) never loads them
 
 MAX_BYTES = 5_000_000
-# a file that holds none of what any rule needs is never decoded or parsed (see prefilter)
-PREFILTER = prefilter.pattern()
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 # file-level suppression (as ruff's own file-level directive): a comment line of its own
 _FILE_NOQA = re.compile(r"#\s*pglint:\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?"
@@ -163,9 +161,10 @@ def check_file(path: str, options: Options, isolate: bool = True) -> FileResult:
     if len(data) > max_bytes(path):
         return FileResult(path, error=f"file is too large to check (it grew over the limit, "
                                       f"{max_bytes(path):,} bytes): exclude it")
-    if isolate and passes_prefilter(data) and _suspicious(data):
+    passed = path.endswith(".ipynb") or passes_prefilter(data)
+    if isolate and passed and _suspicious(data):
         return check_isolated(data, path, options)
-    return check_bytes(data, path, options)
+    return check_bytes(data, path, options, passed)
 
 
 def _suspicious(data: bytes) -> str | None:
@@ -241,18 +240,22 @@ def _isolated_main(conn, data: bytes, path: str, options: Options) -> None:
     conn.close()
 
 
-def check_bytes(data: bytes, path: str, options: Options) -> FileResult:
-    result = _check_bytes(data, path, options)
+def check_bytes(data: bytes, path: str, options: Options,
+                passed: bool | None = None) -> FileResult:
+    """``passed``: what passes_prefilter(data) said, when the caller already asked."""
+    result = _check_bytes(data, path, options, passed)
     result.digest = hashlib.sha256(data).hexdigest()
     return result
 
 
-def _check_bytes(data: bytes, path: str, options: Options) -> FileResult:
+def _check_bytes(data: bytes, path: str, options: Options, passed: bool | None) -> FileResult:
     if path.endswith(".ipynb"):
         from pglint import notebook
 
         return notebook.check_bytes(data, path, options)
-    if not passes_prefilter(data, options):
+    if passed is None:
+        passed = passes_prefilter(data, options)
+    if not passed:
         return FileResult(path)  # the pre-filter: no rule can fire here
     try:
         text = decode(data)
@@ -555,7 +558,7 @@ def plan_chunks(paths: list[str], workers: int) -> list[list[str]]:
     later ones gather small files up to the same share of bytes, so the workers, taking
     chunks in order, finish together."""
     sized = sorted(((_size(p), p) for p in paths), reverse=True)
-    share = max(1, sum(s for s, _ in sized) // (workers * 8))
+    share = max(1, sum(s for s, _ in sized) // (workers * 32))
     chunks: list[list[str]] = []
     current: list[str] = []
     acc = 0
