@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-import textwrap
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
