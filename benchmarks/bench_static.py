@@ -173,6 +173,13 @@ def main() -> int:
                     help="also run once with the pre-filter off and compare the findings")
     args = ap.parse_args()
     ruff = ruff_command()
+    # as an installed wheel has them (pip compiles at install): without the .pyc files,
+    # and with PYTHONDONTWRITEBYTECODE set, every run would compile pglint's source again
+    import compileall
+    import importlib.util
+
+    package = Path(importlib.util.find_spec("pglint").origin).parent
+    compileall.compile_dir(str(package), quiet=1)
     cold = ["--no-cache"] if has_flag("--no-cache") else []
     cache = bool(cold)
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
@@ -216,6 +223,9 @@ def main() -> int:
         train.write_text(SMALL_FILE % "")
         compare("one small file", pglint(str(train)), [*ruff, "check", "--exit-zero", "-q",
                                                        str(train)], args.small_rounds, "ruff")
+        compare("one small file, changed (no cache)", pglint(*cold, str(train)),
+                [*ruff, "check", "--no-cache", "--exit-zero", "-q", str(train)],
+                args.small_rounds, "ruff")
     if args.trees:
         big = fetch(args.trees[0])
         repo, train = git_repo_with(big, finding=True)
