@@ -126,6 +126,12 @@ def test_same_findings_on_the_bench_file(tmp_path):
     assert differential(path, text, edits=6, seed=7) == []
 
 
+def test_same_findings_with_windows_line_ends(tmp_path):
+    for path in FIXTURES[::7]:
+        text = path.read_text(encoding="utf-8").replace("\n", "\r\n")
+        assert differential(tmp_path / path.name, text, edits=6, seed=3) == []
+
+
 def test_an_edit_reanalyses_only_its_component(tmp_path, monkeypatch):
     path = tmp_path / "big.py"
     text = generated(300)

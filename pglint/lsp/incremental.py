@@ -24,8 +24,8 @@ offsets when the file is put together, so an edit above a function does not re-c
 noqa comments, PG004's project reads and per-file-ignores are applied to the whole text
 afterwards, exactly as the full check applies them.
 
-Anything unusual (a syntax error, a component that does not parse or fails, ``\\r`` or
-form feeds, tab indentation) falls back to the full check of the text.
+Anything unusual (a syntax error, a component that does not parse or fails, a lone
+``\\r`` line end, form feeds, tab indentation) falls back to the full check of the text.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ STUB = "import _pglint_stub_\n"  # stands for a chunk outside the spine's compon
 _L0, _L1 = "\ue000", "\ue001"  # around a line number in a message: placed at assembly
 _LABEL = re.compile(f"{_L0}(\\d+){_L1}")
 _WORD = re.compile(r"\w+")
-_UNSUPPORTED = re.compile(r"[\r\x0c\ue000\ue001]|^[ ]*\t|_pglint_stub_", re.M)
+_UNSUPPORTED = re.compile(r"\r(?!\n)|[\x0c\ue000\ue001]|^[ ]*\t|_pglint_stub_", re.M)
 MAX_CACHE = 4096  # component results kept per document
 
 
@@ -255,7 +255,10 @@ class Incremental:
         result = engine.FileResult(name)
         depends: list = []
         used: set = set()
-        for members in components(chunks):
+        groups = components(chunks)
+        if not groups:
+            raise Fallback("imports only")  # small: the whole text is checked
+        for members in groups:
             segs = segments(chunks, members)
             texts = tuple(STUB if s.stub else chunks[s.chunk].text for s in segs)
             key = (name, options, texts)
@@ -359,8 +362,10 @@ def _placer(chunks, segs, texts, full_starts: list[int]):
 
 def check_or_none(inc: Incremental, text: str, name: str,
                   options: engine.Options) -> engine.FileResult | None:
-    """``inc.check``, or None where the text must be checked whole."""
+    """``inc.check``, or None where the text must be checked whole (also on any error of
+    the incremental machinery itself: deep input over this thread's recursion limit, or a
+    bug; the full check is always right)."""
     try:
         return inc.check(text, name, options)
-    except Fallback:
+    except Exception:
         return None
