@@ -365,7 +365,7 @@ def check_or_none(inc: Incremental, text: str, name: str,
     """``inc.check``, or None where the text must be checked whole (also on any error of
     the incremental machinery itself: deep input over this thread's recursion limit, or a
     bug; the full check is always right)."""
-    try:
-        return inc.check(text, name, options)
+    try:  # on the engine's big stack: a deep expression is cut here as in the full check
+        return engine._on_big_stack(inc.check, text, name, options)
     except Exception:
         return None
