@@ -1,12 +1,14 @@
 """Drive ``pglint server`` over raw JSON-RPC: print a session transcript, or time it.
 
     python scripts/lsp_session.py transcript FILE.py   # initialize, didOpen, diagnostics, codeAction
-    python scripts/lsp_session.py bench [--lines 2000] [--edits 10]
+    python scripts/lsp_session.py bench [--lines 2000] [--edits 10] [--where end|middle]
 
-``bench`` opens a generated file of about 2,000 lines, then changes it ``--edits`` times,
-each time waiting for its diagnostics, and prints the time from each didChange to its
-publishDiagnostics minus the server's debounce (the check itself plus transport), next to
-the same analysis timed in this process.
+``bench`` opens a generated file of about 2,000 lines, then changes it ``--edits`` times
+(a line appended at the end, or a line added inside the function in the middle of the
+file), each time waiting for its diagnostics, and prints the time from each didChange to
+its publishDiagnostics minus the server's debounce (the check itself plus transport), next
+to the same analysis timed in this process: a full ``analyse()`` of the text, and the
+incremental one the server runs for an open document.
 """
 
 from __future__ import annotations
@@ -126,8 +128,17 @@ def transcript(path: Path) -> None:
     c.close()
 
 
-def bench(lines: int, edits: int) -> None:
+def edited(text: str, i: int, where: str) -> str:
+    if where == "end":
+        return text + f"\nx = {i}\n"
+    mid = text.index("\ndef ", len(text) // 2)  # the last line of the function before
+    end = text.rindex("\n", 0, mid)
+    return text[:end] + f"\n    x = {i}" + text[end:]
+
+
+def bench(lines: int, edits: int, where: str = "end") -> None:
     from pglint.lsp.analysis import Projects, analyse
+    from pglint.lsp.incremental import Incremental
     from pglint.lsp.server import DEBOUNCE_S
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -143,9 +154,17 @@ def bench(lines: int, edits: int) -> None:
         inproc, cpu = [], []
         for i in range(edits):
             t0, c0 = time.perf_counter(), time.process_time()
-            a = analyse(text + f"\nx = {i}\n", path, projects)
+            a = analyse(edited(text, i, where), path, projects)
             inproc.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
+        inc = Incremental()
+        analyse(text, path, projects, inc)  # didOpen
+        incr = []
+        for i in range(edits):
+            t0 = time.perf_counter()
+            b = analyse(edited(text, i, where), path, projects, inc)
+            incr.append(time.perf_counter() - t0)
+        assert b.findings == a.findings, "the incremental check differs from the full one"
 
         c = Client(log=False)
         c.initialize(root)
@@ -158,13 +177,15 @@ def bench(lines: int, edits: int) -> None:
             t0 = time.perf_counter()
             c.send("textDocument/didChange", {
                 "textDocument": {"uri": uri, "version": i + 2},
-                "contentChanges": [{"text": text + f"\nx = {i}\n"}]})
+                "contentChanges": [{"text": edited(text, i, where)}]})
             got = c.until(diagnostics_for(uri))["params"]["diagnostics"]
             served.append(time.perf_counter() - t0 - DEBOUNCE_S)
         c.close()
     print(f"{n} lines, {len(a.findings)} findings, {len(got)} diagnostics published")
     print(f"in process analyse():          median {statistics.median(inproc) * 1000:.0f} ms, "
           f"max {max(inproc) * 1000:.0f} ms (CPU median {statistics.median(cpu) * 1000:.0f} ms)")
+    print(f"in process, incremental:       median {statistics.median(incr) * 1000:.0f} ms, "
+          f"max {max(incr) * 1000:.0f} ms")
     print(f"didChange -> publishDiagnostics, minus the {DEBOUNCE_S * 1000:.0f} ms debounce: "
           f"median {statistics.median(served) * 1000:.0f} ms, max {max(served) * 1000:.0f} ms")
 
@@ -177,11 +198,12 @@ def main() -> None:
     b = sub.add_parser("bench")
     b.add_argument("--lines", type=int, default=2000)
     b.add_argument("--edits", type=int, default=10)
+    b.add_argument("--where", choices=("end", "middle"), default="end")
     args = p.parse_args()
     if args.cmd == "transcript":
         transcript(args.file)
     else:
-        bench(args.lines, args.edits)
+        bench(args.lines, args.edits, args.where)
 
 
 if __name__ == "__main__":

@@ -44,10 +44,10 @@ TWO = textwrap.dedent("""\
 FAULTY_SERVER = [sys.executable, "-c", textwrap.dedent("""\
     import pglint.lsp.analysis as a, pglint.lsp.server as s
     real = a.analyse
-    def analyse(text, path, projects):
+    def analyse(text, *args):
         if "BOOM" in text:
             raise RuntimeError("boom")
-        return real(text, path, projects)
+        return real(text, *args)
     s.analyse = analyse
     s.serve()
 """)]
@@ -73,15 +73,26 @@ class Session:
         self.client = client
         self.texts: dict[str, str] = {}
         self.versions: dict[str, int] = {}
+        # every publishDiagnostics, by uri, recorded as it arrives: waiting with
+        # wait_for_notification in a loop misses one that comes right after another
+        self.published: dict[str, list] = {}
+        protocol = client.protocol
+        handle = protocol._handle_notification
+
+        def record(method, params):
+            if method == lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS:
+                self.published.setdefault(params.uri, []).append(list(params.diagnostics))
+            handle(method, params)
+        protocol._handle_notification = record
 
     async def diagnostics(self, uri: str) -> list[lsp.Diagnostic]:
         """The next diagnostics published for ``uri``."""
+        seen = len(self.published.get(uri, ()))
+
         async def wait():
-            while True:
-                params = await self.client.wait_for_notification(
-                    lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-                if params.uri == uri:
-                    return list(params.diagnostics)
+            while len(self.published.get(uri, ())) == seen:
+                await asyncio.sleep(0.01)
+            return self.published[uri][seen]
         return await asyncio.wait_for(wait(), TIMEOUT)
 
     async def open(self, path: Path, text: str) -> list[lsp.Diagnostic]:

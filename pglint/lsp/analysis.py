@@ -22,6 +22,7 @@ from pathlib import Path
 from pglint import config as config_mod
 from pglint import files, notebook
 from pglint.finding import Edit, Finding
+from pglint.lsp.incremental import Incremental, check_or_none
 from pglint.static import check, engine, keyreads
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
@@ -155,10 +156,13 @@ class Projects:
         return changed
 
 
-def analyse(text: str, path: Path | None, projects: Projects) -> Analysis:
+def analyse(text: str, path: Path | None, projects: Projects,
+            incremental: Incremental | None = None) -> Analysis:
     """Findings for ``text`` as the contents of ``path``, exactly as ``pglint check`` would
-    report them for that file (noqa, select/ignore, PG004 project reads, per-file-ignores)."""
-    return _analyse(text, path, projects)
+    report them for that file (noqa, select/ignore, PG004 project reads, per-file-ignores).
+    ``incremental``: the document's state; only what changed since its last text is
+    re-analysed (see incremental.py), with the same findings."""
+    return _analyse(text, path, projects, incremental=incremental)
 
 
 def analyse_notebook(sources: dict[int, str], path: Path | None,
@@ -173,7 +177,7 @@ def analyse_notebook(sources: dict[int, str], path: Path | None,
 
 
 def _analyse(text: str, path: Path | None, projects: Projects, lmap=None,
-             sources=None) -> Analysis:
+             sources=None, incremental: Incremental | None = None) -> Analysis:
     project = projects.for_path(path)
     if project.error:
         return Analysis(text, error=project.error, error_kind="config")
@@ -182,8 +186,12 @@ def _analyse(text: str, path: Path | None, projects: Projects, lmap=None,
     if not engine.passes_prefilter(text.encode("utf-8", "surrogatepass")):
         return Analysis(text)
     name = str(path.resolve()) if path is not None else "<untitled>"
-    result = engine.check_source(text, name, project.options,
-                                 line_label=lmap.label if lmap is not None else None)
+    result = None
+    if incremental is not None and lmap is None:
+        result = check_or_none(incremental, text, name, project.options)
+    if result is None:
+        result = engine.check_source(text, name, project.options,
+                                     line_label=lmap.label if lmap is not None else None)
     if result.error:
         kind = ("syntax" if result.error.startswith("syntax error")
                 else "internal" if result.error.startswith("internal error") else "unreadable")

@@ -1,8 +1,11 @@
 """The LSP side of ``pglint server`` (pygls): diagnostics, code actions, hover.
 
 Every document is checked by ``analysis.analyse`` on open, on save and 0.3 s after the
-last change (on the unsaved text).  The latest analysis of each open document is kept
-for code actions and hover, and dropped when the document closes.  A document whose
+last change (on the unsaved text), on a worker thread (the server keeps answering); a
+result for a text that has changed since is not published (the newer text's check is
+already scheduled).  Each open document keeps its incremental state (``incremental.py``:
+only what an edit changes is re-analysed) and its latest analysis, for code actions and
+hover; both are dropped when the document closes.  A document whose
 check fails (a syntax error while typing) has its diagnostics cleared; an internal error
 is logged to the client and the server goes on.
 """
@@ -10,7 +13,9 @@ is logged to the client and the server goes on.
 from __future__ import annotations
 
 import asyncio
+import threading
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -28,6 +33,7 @@ from pglint.lsp.analysis import (
     fix_all,
     noqa_edit,
 )
+from pglint.lsp.incremental import Incremental
 
 DEBOUNCE_S = 0.3
 FIX_ALL_KIND = "source.fixAll.pglint"
@@ -54,6 +60,11 @@ class PglintServer(LanguageServer):
         self.published_cells: dict[str, set] = {}
         self.reported: dict[str, str] = {}  # uri -> the check error last logged for it
         self.debounce = DEBOUNCE_S
+        self.incremental: dict[str, Incremental] = {}  # uri -> its state (open documents)
+        # one check at a time (the worker's, or code actions' on the main thread): the
+        # static pass keeps per-check state (project.DEPENDS)
+        self.check_lock = threading.Lock()
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pglint-check")
 
     # -- analysis ---------------------------------------------------------------------
     def path_of(self, uri: str) -> Path | None:
@@ -78,8 +89,14 @@ class PglintServer(LanguageServer):
         text = self.workspace.get_text_document(uri).source
         a = self.analyses.get(uri)
         if a is None or a.text != text:
-            a = self.analyses[uri] = analyse(text, self.path_of(uri), self.projects)
+            a = self.analyses[uri] = self.analyse(uri, text)
         return a
+
+    def analyse(self, uri: str, text: str, inc: Incremental | None = None) -> Analysis:
+        """Check ``text`` as document ``uri`` (any thread)."""
+        with self.check_lock:
+            return analyse(text, self.path_of(uri), self.projects,
+                           inc or self.incremental.get(uri))
 
     def notebook_analyses(self, nb_uri: str) -> dict[str, Analysis]:
         """Cell uri -> Analysis for an open notebook's code cells, checked as one program."""
@@ -91,7 +108,8 @@ class PglintServer(LanguageServer):
         key = tuple(sorted(sources.items()))
         cached = self.notebooks.get(nb_uri)
         if cached is None or cached[0] != key:
-            by_cell = analyse_notebook(sources, self.path_of(nb_uri), self.projects)
+            with self.check_lock:
+                by_cell = analyse_notebook(sources, self.path_of(nb_uri), self.projects)
             cached = self.notebooks[nb_uri] = (key, {cells[i]: a for i, a in by_cell.items()},
                                                cells)
         return cached[1]
@@ -140,18 +158,49 @@ class PglintServer(LanguageServer):
         self.timers.pop(uri, None)
         if uri not in self.tracked or not self.has_document(uri):
             return
-        try:
-            a = self.current(uri)
-            self.report(uri, a)
-            diagnostics = [self.diagnostic(uri, a, f) for f in a.findings]
-        except Exception:  # one document's failure never stops the server
-            self.analyses.pop(uri, None)
-            self.log(f"pglint: internal error while checking {uri}:\n{traceback.format_exc()}",
-                     lsp.MessageType.Error)
-            diagnostics = []
         doc = self.workspace.get_text_document(uri)
+        text, version = doc.source, doc.version
+        a = self.analyses.get(uri)
+        if a is not None and a.text == text:
+            self.publish(uri, version, a)
+            return
+        inc = self.incremental.get(uri)
+        job = asyncio.get_running_loop().run_in_executor(self.worker, self.analyse, uri, text,
+                                                         inc)
+        job.add_done_callback(lambda done: self.checked(uri, text, version, done))
+
+    def checked(self, uri: str, text: str, version, done: asyncio.Future) -> None:
+        """A worker's check is in (on the main thread): publish it unless the document
+        closed or changed meanwhile."""
+        if uri not in self.tracked or not self.has_document(uri):
+            return
+        try:
+            a = done.result()
+        except Exception as e:  # one document's failure never stops the server
+            self.analyses.pop(uri, None)
+            tb = "".join(traceback.format_exception(e))
+            self.log(f"pglint: internal error while checking {uri}:\n{tb}", lsp.MessageType.Error)
+            a = None
+        doc = self.workspace.get_text_document(uri)
+        if doc.source != text:
+            return  # stale: the newer text's check is scheduled
+        if a is not None:
+            self.analyses[uri] = a
+        self.publish(uri, version, a)
+
+    def publish(self, uri: str, version, a: Analysis | None) -> None:
+        diagnostics = []
+        if a is not None:
+            try:
+                self.report(uri, a)
+                diagnostics = [self.diagnostic(uri, a, f) for f in a.findings]
+            except Exception:
+                self.analyses.pop(uri, None)
+                self.log(f"pglint: internal error while checking {uri}:\n"
+                         f"{traceback.format_exc()}", lsp.MessageType.Error)
+                diagnostics = []
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
-            uri=uri, diagnostics=diagnostics, version=doc.version))
+            uri=uri, diagnostics=diagnostics, version=version))
 
     def cancel_pending(self, uri: str) -> None:
         """Drop the debounced check waiting for ``uri``, if any."""
@@ -168,6 +217,9 @@ class PglintServer(LanguageServer):
         self.diagnose(uri)
 
     def diagnose_all(self) -> None:
+        with self.check_lock:  # project files or settings changed: nothing is reused
+            for inc in self.incremental.values():
+                inc.clear()
         for uri in list(self.tracked):
             self.analyses.pop(uri, None)
             self.diagnose_now(uri)
@@ -276,6 +328,7 @@ def did_open(ls: PglintServer, params: lsp.DidOpenTextDocumentParams) -> None:
     path = ls.path_of(doc.uri)
     if doc.language_id.startswith("python") or (path is not None and path.suffix in (".py", ".pyi")):
         ls.tracked.add(doc.uri)
+        ls.incremental[doc.uri] = Incremental()
         ls.diagnose_now(doc.uri)
 
 
@@ -306,6 +359,7 @@ def did_close(ls: PglintServer, params: lsp.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
     ls.cancel_pending(uri)
     ls.analyses.pop(uri, None)
+    ls.incremental.pop(uri, None)
     ls.reported.pop(uri, None)
     if uri in ls.tracked:
         ls.tracked.discard(uri)
