@@ -1,0 +1,265 @@
+"""Children of libcst nodes by reading their fields, without libcst's visitor machinery.
+
+libcst's ``node.children`` and every ``CSTVisitor`` pass go through
+``_visit_and_replace_children``, which builds a new node for every node visited: a plain
+traversal costs about as much as the parse.  Here a node's children are read from its
+fields directly.  ``children(node)`` gives exactly what ``node.children`` gives (the same
+objects, in source order); ``parts(node)`` the same less the whitespace and punctuation
+(parentheses, commas, colons, ``=``, blank lines, comments) that no analysis reads.
+
+A node's fields are read in dataclass order unless the type is listed in ``_ORDER``: the
+types whose fields libcst visits (in source order) in an order of their own, read off
+each type's ``_visit_and_replace_children``.  tests/test_walk.py checks the table against
+that code for every libcst node type and against ``.children`` on every node of the
+fixtures and test data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+
+import libcst as cst
+
+_ORDER: dict[type, tuple[str, ...]] = {
+    cst.AnnAssign: ("target", "annotation", "equal", "value", "semicolon"),
+    cst.Annotation: ("whitespace_before_indicator", "whitespace_after_indicator", "annotation"),
+    cst.Arg: (
+        "whitespace_after_star", "keyword", "equal", "value", "comma", "whitespace_after_arg",
+    ),
+    cst.AsName: ("whitespace_before_as", "name", "whitespace_after_as"),
+    cst.Assert: ("whitespace_after_assert", "test", "comma", "msg", "semicolon"),
+    cst.Attribute: ("lpar", "value", "dot", "attr", "rpar"),
+    cst.Await: ("lpar", "whitespace_after_await", "expression", "rpar"),
+    cst.BinaryOperation: ("lpar", "left", "operator", "right", "rpar"),
+    cst.BooleanOperation: ("lpar", "left", "operator", "right", "rpar"),
+    cst.Call: ("lpar", "func", "whitespace_after_func", "whitespace_before_args", "args", "rpar"),
+    cst.ClassDef: (
+        "leading_lines", "decorators", "lines_after_decorators", "whitespace_after_class", "name",
+        "whitespace_after_name", "type_parameters", "whitespace_after_type_parameters", "lpar",
+        "bases", "keywords", "rpar", "whitespace_before_colon", "body",
+    ),
+    cst.CompFor: (
+        "whitespace_before", "asynchronous", "whitespace_after_for", "target",
+        "whitespace_before_in", "whitespace_after_in", "iter", "ifs", "inner_for_in",
+    ),
+    cst.CompIf: ("whitespace_before", "whitespace_before_test", "test"),
+    cst.Comparison: ("lpar", "left", "comparisons", "rpar"),
+    cst.ConcatenatedString: ("lpar", "left", "whitespace_between", "right", "rpar"),
+    cst.Decorator: ("leading_lines", "whitespace_after_at", "decorator", "trailing_whitespace"),
+    cst.Dict: ("lpar", "lbrace", "elements", "rbrace", "rpar"),
+    cst.DictComp: (
+        "lpar", "lbrace", "key", "whitespace_before_colon", "whitespace_after_colon", "value",
+        "for_in", "rbrace", "rpar",
+    ),
+    cst.DictElement: (
+        "key", "whitespace_before_colon", "whitespace_after_colon", "value", "comma",
+    ),
+    cst.Else: ("leading_lines", "whitespace_before_colon", "body"),
+    cst.ExceptHandler: (
+        "leading_lines", "whitespace_after_except", "type", "name", "whitespace_before_colon",
+        "body",
+    ),
+    cst.ExceptStarHandler: (
+        "leading_lines", "whitespace_after_except", "whitespace_after_star", "type", "name",
+        "whitespace_before_colon", "body",
+    ),
+    cst.Finally: ("leading_lines", "whitespace_before_colon", "body"),
+    cst.For: (
+        "leading_lines", "asynchronous", "whitespace_after_for", "target", "whitespace_before_in",
+        "whitespace_after_in", "iter", "whitespace_before_colon", "body", "orelse",
+    ),
+    cst.FormattedString: ("lpar", "parts", "rpar"),
+    cst.FormattedStringExpression: (
+        "whitespace_before_expression", "expression", "equal", "whitespace_after_expression",
+        "format_spec",
+    ),
+    cst.From: ("whitespace_before_from", "whitespace_after_from", "item"),
+    cst.FunctionDef: (
+        "leading_lines", "decorators", "lines_after_decorators", "asynchronous",
+        "whitespace_after_def", "name", "whitespace_after_name", "type_parameters",
+        "whitespace_after_type_parameters", "whitespace_before_params", "params", "returns",
+        "whitespace_before_colon", "body",
+    ),
+    cst.GeneratorExp: ("lpar", "elt", "for_in", "rpar"),
+    cst.Global: ("whitespace_after_global", "names", "semicolon"),
+    cst.If: (
+        "leading_lines", "whitespace_before_test", "test", "whitespace_after_test", "body",
+        "orelse",
+    ),
+    cst.IfExp: (
+        "lpar", "body", "whitespace_before_if", "whitespace_after_if", "test",
+        "whitespace_before_else", "whitespace_after_else", "orelse", "rpar",
+    ),
+    cst.Import: ("whitespace_after_import", "names", "semicolon"),
+    cst.ImportFrom: (
+        "whitespace_after_from", "relative", "module", "whitespace_before_import",
+        "whitespace_after_import", "lpar", "names", "rpar", "semicolon",
+    ),
+    cst.IndentedBlock: ("header", "body", "footer"),
+    cst.Index: ("whitespace_after_star", "value"),
+    cst.Lambda: ("lpar", "whitespace_after_lambda", "params", "colon", "body", "rpar"),
+    cst.LazyImport: ("whitespace_after_lazy", "whitespace_after_import", "names", "semicolon"),
+    cst.LazyImportFrom: (
+        "whitespace_after_lazy", "whitespace_after_from", "relative", "module",
+        "whitespace_before_import", "whitespace_after_import", "lpar", "names", "rpar",
+        "semicolon",
+    ),
+    cst.List: ("lpar", "lbracket", "elements", "rbracket", "rpar"),
+    cst.ListComp: ("lpar", "lbracket", "elt", "for_in", "rbracket", "rpar"),
+    cst.Match: (
+        "leading_lines", "whitespace_after_match", "subject", "whitespace_before_colon",
+        "whitespace_after_colon", "cases", "footer",
+    ),
+    cst.MatchAs: (
+        "lpar", "pattern", "whitespace_before_as", "whitespace_after_as", "name", "rpar",
+    ),
+    cst.MatchCase: (
+        "leading_lines", "whitespace_after_case", "pattern", "whitespace_before_if",
+        "whitespace_after_if", "guard", "whitespace_before_colon", "body",
+    ),
+    cst.MatchClass: (
+        "lpar", "cls", "whitespace_after_cls", "whitespace_before_patterns", "patterns", "kwds",
+        "whitespace_after_kwds", "rpar",
+    ),
+    cst.MatchKeywordElement: (
+        "key", "whitespace_before_equal", "whitespace_after_equal", "pattern", "comma",
+    ),
+    cst.MatchList: ("lpar", "lbracket", "patterns", "rbracket", "rpar"),
+    cst.MatchMapping: (
+        "lpar", "lbrace", "elements", "whitespace_before_rest", "rest", "trailing_comma",
+        "rbrace", "rpar",
+    ),
+    cst.MatchMappingElement: (
+        "key", "whitespace_before_colon", "whitespace_after_colon", "pattern", "comma",
+    ),
+    cst.MatchOr: ("lpar", "patterns", "rpar"),
+    cst.MatchStar: ("whitespace_before_name", "name", "comma"),
+    cst.MatchTuple: ("lpar", "patterns", "rpar"),
+    cst.Module: ("header", "body", "footer"),
+    cst.NamedExpr: (
+        "lpar", "target", "whitespace_before_walrus", "whitespace_after_walrus", "value", "rpar",
+    ),
+    cst.Nonlocal: ("whitespace_after_nonlocal", "names", "semicolon"),
+    cst.Param: (
+        "whitespace_after_star", "name", "annotation", "equal", "default", "comma",
+        "whitespace_after_param",
+    ),
+    cst.Parameters: (
+        "posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params", "star_kwarg",
+    ),
+    cst.Raise: ("whitespace_after_raise", "exc", "cause", "semicolon"),
+    cst.Return: ("whitespace_after_return", "value", "semicolon"),
+    cst.Set: ("lpar", "lbrace", "elements", "rbrace", "rpar"),
+    cst.SetComp: ("lpar", "lbrace", "elt", "for_in", "rbrace", "rpar"),
+    cst.SimpleStatementLine: ("leading_lines", "body", "trailing_whitespace"),
+    cst.SimpleStatementSuite: ("leading_whitespace", "body", "trailing_whitespace"),
+    cst.Slice: ("lower", "first_colon", "upper", "second_colon", "step"),
+    cst.StarredDictComp: (
+        "lpar", "lbrace", "whitespace_before_value", "value", "for_in", "rbrace", "rpar",
+    ),
+    cst.StarredDictElement: ("whitespace_before_value", "value", "comma"),
+    cst.StarredElement: ("lpar", "whitespace_before_value", "value", "rpar", "comma"),
+    cst.Subscript: (
+        "lpar", "value", "whitespace_after_value", "lbracket", "slice", "rbracket", "rpar",
+    ),
+    cst.TemplatedString: ("lpar", "parts", "rpar"),
+    cst.TemplatedStringExpression: (
+        "whitespace_before_expression", "expression", "equal", "whitespace_after_expression",
+        "format_spec",
+    ),
+    cst.Try: (
+        "leading_lines", "whitespace_before_colon", "body", "handlers", "orelse", "finalbody",
+    ),
+    cst.TryStar: (
+        "leading_lines", "whitespace_before_colon", "body", "handlers", "orelse", "finalbody",
+    ),
+    cst.Tuple: ("lpar", "elements", "rpar"),
+    cst.TypeAlias: (
+        "whitespace_after_type", "name", "whitespace_after_name", "type_parameters",
+        "whitespace_after_type_parameters", "whitespace_after_equals", "value", "semicolon",
+    ),
+    cst.TypeParam: ("param", "equal", "whitespace_after_star", "default", "comma"),
+    cst.TypeParameters: ("lbracket", "params", "rbracket"),
+    cst.TypeVar: ("name", "colon", "bound"),
+    cst.UnaryOperation: ("lpar", "operator", "expression", "rpar"),
+    cst.While: (
+        "leading_lines", "whitespace_after_while", "test", "whitespace_before_colon", "body",
+        "orelse",
+    ),
+    cst.With: (
+        "leading_lines", "asynchronous", "whitespace_after_with", "lpar", "items", "rpar",
+        "whitespace_before_colon", "body",
+    ),
+    cst.Yield: ("lpar", "whitespace_after_yield", "value", "rpar"),
+}
+
+# fields holding only whitespace or punctuation (``relative``: an import's leading dots)
+_TRIVIA_FIELDS = frozenset({
+    "relative", "lpar", "rpar", "lbracket", "rbracket", "lbrace", "rbrace", "comma",
+    "trailing_comma",
+    "semicolon", "equal", "dot", "colon", "first_colon", "second_colon", "header", "footer",
+    "leading_lines", "lines_after_decorators", "leading_whitespace", "trailing_whitespace",
+})
+
+
+def _field_names(t: type) -> tuple[str, ...]:
+    order = _ORDER.get(t)
+    return order if order is not None else tuple(f.name for f in dataclasses.fields(t))
+
+
+class _Fields(dict):
+    """type -> the names of its fields that may hold child nodes, in source order."""
+
+    def __init__(self, keep: Callable[[str], bool]):
+        super().__init__()
+        self.keep = keep
+
+    def __missing__(self, t: type) -> tuple[str, ...]:
+        names = self[t] = tuple(n for n in _field_names(t) if self.keep(n))
+        return names
+
+
+CHILD_FIELDS = _Fields(lambda name: True)
+PART_FIELDS = _Fields(lambda name: name not in _TRIVIA_FIELDS and not name.startswith("whitespace"))
+_Node = cst.CSTNode
+
+
+def read(node: cst.CSTNode, names: tuple[str, ...]) -> list:
+    out: list = []
+    for name in names:
+        v = getattr(node, name)
+        if isinstance(v, _Node):
+            out.append(v)
+        elif v.__class__ is tuple or v.__class__ is list:
+            out.extend(v)
+    return out
+
+
+def children(node: cst.CSTNode) -> list:
+    """``node.children``: the same nodes in the same (source) order, without rebuilding."""
+    return read(node, CHILD_FIELDS[node.__class__])
+
+
+def parts(node: cst.CSTNode) -> list:
+    """``children(node)`` less whitespace and punctuation nodes (parentheses, commas,
+    colons, ``=``, dots, brackets, blank lines and comments)."""
+    return read(node, PART_FIELDS[node.__class__])
+
+
+def walk(node: cst.CSTNode, enter: Callable[[cst.CSTNode], bool] | None = None
+         ) -> Iterator[cst.CSTNode]:
+    """``node`` and every node under it through ``parts``, in source (pre-)order.  With
+    ``enter``, the nodes under a node for which ``enter(node)`` is false are skipped (the
+    node itself is still yielded)."""
+    stack = [node]
+    pop, extend, fields = stack.pop, stack.extend, PART_FIELDS
+    while stack:
+        n = pop()
+        yield n
+        if enter is not None and not enter(n):
+            continue
+        below = read(n, fields[n.__class__])
+        if below:
+            below.reverse()
+            extend(below)
