@@ -240,19 +240,19 @@ def _self_attr_values(fn: cst.FunctionDef, attr: str, values: list) -> None:
 ENDLESS_ITERATORS = frozenset({"itertools.count", "itertools.cycle", "itertools.repeat"})
 
 
-_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
-_SCOPES_AND_LOOPS = (*_SCOPES, cst.For, cst.While)
+_SCOPES = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})
+_SCOPES_AND_LOOPS = _SCOPES | {cst.For, cst.While}
 
 
-def _contains(body, kind, enter_loops: bool) -> bool:
+def _contains(body, kind: type, enter_loops: bool) -> bool:
     """A statement of one kind in a body, not entering nested scopes (nor loops, for
     ``break``: a ``break`` there ends the inner loop)."""
     skip = _SCOPES if enter_loops else _SCOPES_AND_LOOPS
 
     def enter(node) -> bool:
-        return not isinstance(node, skip)
+        return node.__class__ not in skip
 
-    return any(isinstance(node, kind) for stmt in body.body for node in walk.walk(stmt, enter))
+    return any(node.__class__ is kind for stmt in body.body for node in walk.walk(stmt, enter))
 
 
 def _can_return(body) -> bool:

@@ -222,17 +222,29 @@ class _Fields(dict):
 
 CHILD_FIELDS = _Fields(lambda name: True)
 PART_FIELDS = _Fields(lambda name: name not in _TRIVIA_FIELDS and not name.startswith("whitespace"))
-_Node = cst.CSTNode
+
+
+class _IsNode(dict):
+    """class -> is it a CSTNode (``isinstance`` on libcst's abstract classes is slow)."""
+
+    def __missing__(self, c: type) -> bool:
+        got = self[c] = issubclass(c, cst.CSTNode)
+        return got
+
+
+_IS_NODE = _IsNode()
 
 
 def read(node: cst.CSTNode, names: tuple[str, ...]) -> list:
+    """The nodes held by ``node``'s fields ``names`` (sequences flattened), in order."""
     out: list = []
     for name in names:
         v = getattr(node, name)
-        if isinstance(v, _Node):
-            out.append(v)
-        elif v.__class__ is tuple or v.__class__ is list:
+        c = v.__class__
+        if c is tuple or c is list:
             out.extend(v)
+        elif _IS_NODE[c]:
+            out.append(v)
     return out
 
 
