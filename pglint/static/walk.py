@@ -21,191 +21,196 @@ from collections.abc import Callable, Iterator
 
 import libcst as cst
 
-_ORDER: dict[type, tuple[str, ...]] = {
-    cst.AnnAssign: ("target", "annotation", "equal", "value", "semicolon"),
-    cst.Annotation: ("whitespace_before_indicator", "whitespace_after_indicator", "annotation"),
-    cst.Arg: (
+_ORDER: dict[str, tuple[str, ...]] = {  # by class name: not every libcst has every class
+    "AnnAssign": ("target", "annotation", "equal", "value", "semicolon"),
+    "Annotation": ("whitespace_before_indicator", "whitespace_after_indicator", "annotation"),
+    "Arg": (
         "whitespace_after_star", "keyword", "equal", "value", "comma", "whitespace_after_arg",
     ),
-    cst.AsName: ("whitespace_before_as", "name", "whitespace_after_as"),
-    cst.Assert: ("whitespace_after_assert", "test", "comma", "msg", "semicolon"),
-    cst.Attribute: ("lpar", "value", "dot", "attr", "rpar"),
-    cst.Await: ("lpar", "whitespace_after_await", "expression", "rpar"),
-    cst.BinaryOperation: ("lpar", "left", "operator", "right", "rpar"),
-    cst.BooleanOperation: ("lpar", "left", "operator", "right", "rpar"),
-    cst.Call: ("lpar", "func", "whitespace_after_func", "whitespace_before_args", "args", "rpar"),
-    cst.ClassDef: (
+    "AsName": ("whitespace_before_as", "name", "whitespace_after_as"),
+    "Assert": ("whitespace_after_assert", "test", "comma", "msg", "semicolon"),
+    "Attribute": ("lpar", "value", "dot", "attr", "rpar"),
+    "Await": ("lpar", "whitespace_after_await", "expression", "rpar"),
+    "BinaryOperation": ("lpar", "left", "operator", "right", "rpar"),
+    "BooleanOperation": ("lpar", "left", "operator", "right", "rpar"),
+    "Call": ("lpar", "func", "whitespace_after_func", "whitespace_before_args", "args", "rpar"),
+    "ClassDef": (
         "leading_lines", "decorators", "lines_after_decorators", "whitespace_after_class", "name",
         "whitespace_after_name", "type_parameters", "whitespace_after_type_parameters", "lpar",
         "bases", "keywords", "rpar", "whitespace_before_colon", "body",
     ),
-    cst.CompFor: (
+    "CompFor": (
         "whitespace_before", "asynchronous", "whitespace_after_for", "target",
         "whitespace_before_in", "whitespace_after_in", "iter", "ifs", "inner_for_in",
     ),
-    cst.CompIf: ("whitespace_before", "whitespace_before_test", "test"),
-    cst.Comparison: ("lpar", "left", "comparisons", "rpar"),
-    cst.ConcatenatedString: ("lpar", "left", "whitespace_between", "right", "rpar"),
-    cst.Decorator: ("leading_lines", "whitespace_after_at", "decorator", "trailing_whitespace"),
-    cst.Dict: ("lpar", "lbrace", "elements", "rbrace", "rpar"),
-    cst.DictComp: (
+    "CompIf": ("whitespace_before", "whitespace_before_test", "test"),
+    "Comparison": ("lpar", "left", "comparisons", "rpar"),
+    "ConcatenatedString": ("lpar", "left", "whitespace_between", "right", "rpar"),
+    "Decorator": ("leading_lines", "whitespace_after_at", "decorator", "trailing_whitespace"),
+    "Dict": ("lpar", "lbrace", "elements", "rbrace", "rpar"),
+    "DictComp": (
         "lpar", "lbrace", "key", "whitespace_before_colon", "whitespace_after_colon", "value",
         "for_in", "rbrace", "rpar",
     ),
-    cst.DictElement: (
+    "DictElement": (
         "key", "whitespace_before_colon", "whitespace_after_colon", "value", "comma",
     ),
-    cst.Else: ("leading_lines", "whitespace_before_colon", "body"),
-    cst.ExceptHandler: (
+    "Else": ("leading_lines", "whitespace_before_colon", "body"),
+    "ExceptHandler": (
         "leading_lines", "whitespace_after_except", "type", "name", "whitespace_before_colon",
         "body",
     ),
-    cst.ExceptStarHandler: (
+    "ExceptStarHandler": (
         "leading_lines", "whitespace_after_except", "whitespace_after_star", "type", "name",
         "whitespace_before_colon", "body",
     ),
-    cst.Finally: ("leading_lines", "whitespace_before_colon", "body"),
-    cst.For: (
+    "Finally": ("leading_lines", "whitespace_before_colon", "body"),
+    "For": (
         "leading_lines", "asynchronous", "whitespace_after_for", "target", "whitespace_before_in",
         "whitespace_after_in", "iter", "whitespace_before_colon", "body", "orelse",
     ),
-    cst.FormattedString: ("lpar", "parts", "rpar"),
-    cst.FormattedStringExpression: (
+    "FormattedString": ("lpar", "parts", "rpar"),
+    "FormattedStringExpression": (
         "whitespace_before_expression", "expression", "equal", "whitespace_after_expression",
         "format_spec",
     ),
-    cst.From: ("whitespace_before_from", "whitespace_after_from", "item"),
-    cst.FunctionDef: (
+    "From": ("whitespace_before_from", "whitespace_after_from", "item"),
+    "FunctionDef": (
         "leading_lines", "decorators", "lines_after_decorators", "asynchronous",
         "whitespace_after_def", "name", "whitespace_after_name", "type_parameters",
         "whitespace_after_type_parameters", "whitespace_before_params", "params", "returns",
         "whitespace_before_colon", "body",
     ),
-    cst.GeneratorExp: ("lpar", "elt", "for_in", "rpar"),
-    cst.Global: ("whitespace_after_global", "names", "semicolon"),
-    cst.If: (
+    "GeneratorExp": ("lpar", "elt", "for_in", "rpar"),
+    "Global": ("whitespace_after_global", "names", "semicolon"),
+    "If": (
         "leading_lines", "whitespace_before_test", "test", "whitespace_after_test", "body",
         "orelse",
     ),
-    cst.IfExp: (
+    "IfExp": (
         "lpar", "body", "whitespace_before_if", "whitespace_after_if", "test",
         "whitespace_before_else", "whitespace_after_else", "orelse", "rpar",
     ),
-    cst.Import: ("whitespace_after_import", "names", "semicolon"),
-    cst.ImportFrom: (
+    "Import": ("whitespace_after_import", "names", "semicolon"),
+    "ImportFrom": (
         "whitespace_after_from", "relative", "module", "whitespace_before_import",
         "whitespace_after_import", "lpar", "names", "rpar", "semicolon",
     ),
-    cst.IndentedBlock: ("header", "body", "footer"),
-    cst.Index: ("whitespace_after_star", "value"),
-    cst.Lambda: ("lpar", "whitespace_after_lambda", "params", "colon", "body", "rpar"),
-    cst.LazyImport: ("whitespace_after_lazy", "whitespace_after_import", "names", "semicolon"),
-    cst.LazyImportFrom: (
+    "IndentedBlock": ("header", "body", "footer"),
+    "Index": ("whitespace_after_star", "value"),
+    "Lambda": ("lpar", "whitespace_after_lambda", "params", "colon", "body", "rpar"),
+    "LazyImport": ("whitespace_after_lazy", "whitespace_after_import", "names", "semicolon"),
+    "LazyImportFrom": (
         "whitespace_after_lazy", "whitespace_after_from", "relative", "module",
         "whitespace_before_import", "whitespace_after_import", "lpar", "names", "rpar",
         "semicolon",
     ),
-    cst.List: ("lpar", "lbracket", "elements", "rbracket", "rpar"),
-    cst.ListComp: ("lpar", "lbracket", "elt", "for_in", "rbracket", "rpar"),
-    cst.Match: (
+    "List": ("lpar", "lbracket", "elements", "rbracket", "rpar"),
+    "ListComp": ("lpar", "lbracket", "elt", "for_in", "rbracket", "rpar"),
+    "Match": (
         "leading_lines", "whitespace_after_match", "subject", "whitespace_before_colon",
         "whitespace_after_colon", "cases", "footer",
     ),
-    cst.MatchAs: (
+    "MatchAs": (
         "lpar", "pattern", "whitespace_before_as", "whitespace_after_as", "name", "rpar",
     ),
-    cst.MatchCase: (
+    "MatchCase": (
         "leading_lines", "whitespace_after_case", "pattern", "whitespace_before_if",
         "whitespace_after_if", "guard", "whitespace_before_colon", "body",
     ),
-    cst.MatchClass: (
+    "MatchClass": (
         "lpar", "cls", "whitespace_after_cls", "whitespace_before_patterns", "patterns", "kwds",
         "whitespace_after_kwds", "rpar",
     ),
-    cst.MatchKeywordElement: (
+    "MatchKeywordElement": (
         "key", "whitespace_before_equal", "whitespace_after_equal", "pattern", "comma",
     ),
-    cst.MatchList: ("lpar", "lbracket", "patterns", "rbracket", "rpar"),
-    cst.MatchMapping: (
+    "MatchList": ("lpar", "lbracket", "patterns", "rbracket", "rpar"),
+    "MatchMapping": (
         "lpar", "lbrace", "elements", "whitespace_before_rest", "rest", "trailing_comma",
         "rbrace", "rpar",
     ),
-    cst.MatchMappingElement: (
+    "MatchMappingElement": (
         "key", "whitespace_before_colon", "whitespace_after_colon", "pattern", "comma",
     ),
-    cst.MatchOr: ("lpar", "patterns", "rpar"),
-    cst.MatchStar: ("whitespace_before_name", "name", "comma"),
-    cst.MatchTuple: ("lpar", "patterns", "rpar"),
-    cst.Module: ("header", "body", "footer"),
-    cst.NamedExpr: (
+    "MatchOr": ("lpar", "patterns", "rpar"),
+    "MatchStar": ("whitespace_before_name", "name", "comma"),
+    "MatchTuple": ("lpar", "patterns", "rpar"),
+    "Module": ("header", "body", "footer"),
+    "NamedExpr": (
         "lpar", "target", "whitespace_before_walrus", "whitespace_after_walrus", "value", "rpar",
     ),
-    cst.Nonlocal: ("whitespace_after_nonlocal", "names", "semicolon"),
-    cst.Param: (
+    "Nonlocal": ("whitespace_after_nonlocal", "names", "semicolon"),
+    "Param": (
         "whitespace_after_star", "name", "annotation", "equal", "default", "comma",
         "whitespace_after_param",
     ),
-    cst.Parameters: (
+    "Parameters": (
         "posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params", "star_kwarg",
     ),
-    cst.Raise: ("whitespace_after_raise", "exc", "cause", "semicolon"),
-    cst.Return: ("whitespace_after_return", "value", "semicolon"),
-    cst.Set: ("lpar", "lbrace", "elements", "rbrace", "rpar"),
-    cst.SetComp: ("lpar", "lbrace", "elt", "for_in", "rbrace", "rpar"),
-    cst.SimpleStatementLine: ("leading_lines", "body", "trailing_whitespace"),
-    cst.SimpleStatementSuite: ("leading_whitespace", "body", "trailing_whitespace"),
-    cst.Slice: ("lower", "first_colon", "upper", "second_colon", "step"),
-    cst.StarredDictComp: (
+    "Raise": ("whitespace_after_raise", "exc", "cause", "semicolon"),
+    "Return": ("whitespace_after_return", "value", "semicolon"),
+    "Set": ("lpar", "lbrace", "elements", "rbrace", "rpar"),
+    "SetComp": ("lpar", "lbrace", "elt", "for_in", "rbrace", "rpar"),
+    "SimpleStatementLine": ("leading_lines", "body", "trailing_whitespace"),
+    "SimpleStatementSuite": ("leading_whitespace", "body", "trailing_whitespace"),
+    "Slice": ("lower", "first_colon", "upper", "second_colon", "step"),
+    "StarredDictComp": (
         "lpar", "lbrace", "whitespace_before_value", "value", "for_in", "rbrace", "rpar",
     ),
-    cst.StarredDictElement: ("whitespace_before_value", "value", "comma"),
-    cst.StarredElement: ("lpar", "whitespace_before_value", "value", "rpar", "comma"),
-    cst.Subscript: (
+    "StarredDictElement": ("whitespace_before_value", "value", "comma"),
+    "StarredElement": ("lpar", "whitespace_before_value", "value", "rpar", "comma"),
+    "Subscript": (
         "lpar", "value", "whitespace_after_value", "lbracket", "slice", "rbracket", "rpar",
     ),
-    cst.TemplatedString: ("lpar", "parts", "rpar"),
-    cst.TemplatedStringExpression: (
+    "TemplatedString": ("lpar", "parts", "rpar"),
+    "TemplatedStringExpression": (
         "whitespace_before_expression", "expression", "equal", "whitespace_after_expression",
         "format_spec",
     ),
-    cst.Try: (
+    "Try": (
         "leading_lines", "whitespace_before_colon", "body", "handlers", "orelse", "finalbody",
     ),
-    cst.TryStar: (
+    "TryStar": (
         "leading_lines", "whitespace_before_colon", "body", "handlers", "orelse", "finalbody",
     ),
-    cst.Tuple: ("lpar", "elements", "rpar"),
-    cst.TypeAlias: (
+    "Tuple": ("lpar", "elements", "rpar"),
+    "TypeAlias": (
         "whitespace_after_type", "name", "whitespace_after_name", "type_parameters",
         "whitespace_after_type_parameters", "whitespace_after_equals", "value", "semicolon",
     ),
-    cst.TypeParam: ("param", "equal", "whitespace_after_star", "default", "comma"),
-    cst.TypeParameters: ("lbracket", "params", "rbracket"),
-    cst.TypeVar: ("name", "colon", "bound"),
-    cst.UnaryOperation: ("lpar", "operator", "expression", "rpar"),
-    cst.While: (
+    "TypeParam": ("param", "equal", "whitespace_after_star", "default", "comma"),
+    "TypeParameters": ("lbracket", "params", "rbracket"),
+    "TypeVar": ("name", "colon", "bound"),
+    "UnaryOperation": ("lpar", "operator", "expression", "rpar"),
+    "While": (
         "leading_lines", "whitespace_after_while", "test", "whitespace_before_colon", "body",
         "orelse",
     ),
-    cst.With: (
+    "With": (
         "leading_lines", "asynchronous", "whitespace_after_with", "lpar", "items", "rpar",
         "whitespace_before_colon", "body",
     ),
-    cst.Yield: ("lpar", "whitespace_after_yield", "value", "rpar"),
+    "Yield": ("lpar", "whitespace_after_yield", "value", "rpar"),
 }
 
 # fields holding only whitespace or punctuation (``relative``: an import's leading dots)
 _TRIVIA_FIELDS = frozenset({
     "relative", "lpar", "rpar", "lbracket", "rbracket", "lbrace", "rbrace", "comma",
-    "trailing_comma",
-    "semicolon", "equal", "dot", "colon", "first_colon", "second_colon", "header", "footer",
-    "leading_lines", "lines_after_decorators", "leading_whitespace", "trailing_whitespace",
+    "trailing_comma", "semicolon", "equal", "dot", "colon", "first_colon", "second_colon",
+    "header", "footer", "leading_lines", "lines_after_decorators", "leading_whitespace",
+    "trailing_whitespace",
 })
 
 
 def _field_names(t: type) -> tuple[str, ...]:
-    order = _ORDER.get(t)
-    return order if order is not None else tuple(f.name for f in dataclasses.fields(t))
+    fields = tuple(f.name for f in dataclasses.fields(t))
+    order = _ORDER.get(t.__name__)
+    if order is None:
+        return fields
+    # the fields libcst does not visit hold no node (``read`` skips them); another libcst
+    # than the one the table was read from may lack a field or have more
+    return (*(n for n in order if n in fields), *(n for n in fields if n not in order))
 
 
 class _Fields(dict):
