@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from pglint.static import walk
 from pglint.static.context import FileContext
 
 
@@ -55,7 +56,7 @@ def attr_owners(ctx: FileContext) -> dict | None:
         else:
             unknown = True
 
-    def walk(body, fn) -> None:
+    def statements(body, fn) -> None:
         for stmt in body:
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
@@ -69,7 +70,7 @@ def attr_owners(ctx: FileContext) -> dict | None:
                         call(small.value, fn)
                 continue
             if isinstance(stmt, cst.FunctionDef):
-                walk(_stmts(stmt.body), stmt)
+                statements(_stmts(stmt.body), stmt)
                 continue
             if isinstance(stmt, cst.For):
                 target(stmt.target, fn)
@@ -78,9 +79,9 @@ def attr_owners(ctx: FileContext) -> dict | None:
                     if item.asname is not None:
                         target(item.asname.name, fn)
             for part in _parts(stmt):
-                walk(_stmts(part), fn)
+                statements(_stmts(part), fn)
 
-    walk(ctx.module.body, None)
+    statements(ctx.module.body, None)
     result = None if unknown else out
     ctx._pg_attr_owners = result
     return result
@@ -133,9 +134,12 @@ def run_by_init(ctx: FileContext, cls: str) -> set:
 def _self_calls(fn: cst.FunctionDef) -> set:
     """Attributes of ``self`` that ``fn`` reads: a call, or a bound method handed on
     (a callback), may run that method."""
-    return {n.attr.value for n in walk(fn.body)
-            if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name)
+    return {n.attr.value for n in walk.walk(fn.body)
+            if n.__class__ is cst.Attribute and n.value.__class__ is cst.Name
             and n.value.value == "self"}
+
+
+_SCOPES = frozenset({cst.FunctionDef, cst.Lambda, cst.ClassDef})
 
 
 def single_exit(fn: cst.FunctionDef) -> bool:
@@ -143,8 +147,11 @@ def single_exit(fn: cst.FunctionDef) -> bool:
     body = list(fn.body.body) if isinstance(fn.body, cst.IndentedBlock) else []
     found = []
     for s in body:
-        for n in walk(s, prune=(cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            if isinstance(n, (cst.Return, cst.Yield)):
+        def enter(n, s=s) -> bool:  # not into a nested scope (s itself is entered)
+            return n is s or n.__class__ not in _SCOPES
+
+        for n in walk.walk(s, enter):
+            if n.__class__ is cst.Return or n.__class__ is cst.Yield:
                 found.append(n)
     if any(isinstance(n, cst.Yield) for n in found):
         return False
@@ -153,30 +160,3 @@ def single_exit(fn: cst.FunctionDef) -> bool:
     last = body[-1]
     return (len(found) == 1 and isinstance(last, cst.SimpleStatementLine)
             and found[0] in last.body)
-
-
-# fields that hold only whitespace and punctuation
-_SKIP = frozenset({"lpar", "rpar", "comma", "leading_lines", "header", "footer",
-                   "lines_after_decorators", "semicolon", "colon", "equal", "dot",
-                   "trailing_whitespace", "star_tok"})
-
-
-def walk(node: cst.CSTNode, prune: tuple = ()):
-    """Every node under ``node`` (itself included), without building anything: libcst's
-    ``visit`` re-creates the nodes it passes, which costs more than the whole analysis
-    for the small walks this module does.  Nodes of the ``prune`` types are yielded but
-    not entered (except ``node`` itself)."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        if n is not node and isinstance(n, prune):
-            continue
-        for name in n.__dataclass_fields__:
-            if name in _SKIP or "whitespace" in name:
-                continue
-            v = getattr(n, name)
-            if isinstance(v, cst.CSTNode):
-                stack.append(v)
-            elif isinstance(v, (list, tuple)):
-                stack.extend(x for x in v if isinstance(x, cst.CSTNode))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from pglint import hyperparams
+from pglint.static import walk
 from pglint.static.filters import code
 from pglint.static.values import OptClass
 
@@ -149,31 +150,9 @@ class FileContext:
         key = (cls, attr)
         if key not in self._module_attrs:
             values = []
-
-            class V(cst.CSTVisitor):
-                def visit_AssignTarget(self, node):
-                    t = node.target
-                    if isinstance(t, cst.Attribute) and t.attr.value == attr \
-                            and isinstance(t.value, cst.Name) and t.value.value == "self":
-                        values.append(self.value)
-                    elif isinstance(t, (cst.Tuple, cst.List)) and any(
-                            isinstance(e.value, cst.Attribute) and e.value.attr.value == attr
-                            for e in t.elements):
-                        values.append(None)  # self.a, self.b = ...: not proved a Module
-
-                def visit_Assign(self, node):
-                    self.value = node.value
-
-                def _other(self, node):  # self.x: T = v / self.x += v: not proved a Module
-                    t = node.target
-                    if isinstance(t, cst.Attribute) and t.attr.value == attr:
-                        values.append(None)
-
-                visit_AnnAssign = visit_AugAssign = _other
-
             for (c, _), fn in self.methods.items():
                 if c == cls:
-                    fn.visit(V())
+                    _self_attr_values(fn, attr, values)
             self._module_attrs[key] = bool(values) and all(
                 isinstance(v, cst.Call) and self.module_class(self.qualname(v.func))
                 for v in values)
@@ -233,30 +212,47 @@ class FileContext:
         return None
 
 
+def _self_attr_values(fn: cst.FunctionDef, attr: str, values: list) -> None:
+    """What each ``self.<attr> = v`` in ``fn`` stores, in order: ``v``, or None where the
+    store is not proved to be of one value (``self.a, self.b = ...``, ``self.x: T = v``,
+    ``self.x += v``)."""
+    value = None  # the value of the last ``Assign`` entered: its targets' value
+    for node in walk.walk(fn):
+        cls = node.__class__
+        if cls is cst.Assign:
+            value = node.value
+        elif cls is cst.AssignTarget:
+            t = node.target
+            if isinstance(t, cst.Attribute) and t.attr.value == attr \
+                    and isinstance(t.value, cst.Name) and t.value.value == "self":
+                values.append(value)
+            elif isinstance(t, (cst.Tuple, cst.List)) and any(
+                    isinstance(e.value, cst.Attribute) and e.value.attr.value == attr
+                    for e in t.elements):
+                values.append(None)
+        elif cls is cst.AnnAssign or cls is cst.AugAssign:
+            t = node.target
+            if isinstance(t, cst.Attribute) and t.attr.value == attr:
+                values.append(None)
+
+
 # iterators that never end (``itertools.repeat`` only without ``times``)
 ENDLESS_ITERATORS = frozenset({"itertools.count", "itertools.cycle", "itertools.repeat"})
 
 
-class _Finder(cst.CSTVisitor):
-    """Finds a statement of one kind in a body, not entering nested scopes (nor loops,
-    for ``break``: a ``break`` there ends the inner loop)."""
-
-    def __init__(self, kind, enter_loops: bool):
-        self.kind, self.enter_loops, self.found = kind, enter_loops, False
-
-    def on_visit(self, node) -> bool:
-        if isinstance(node, self.kind):
-            self.found = True
-        if self.found or isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            return False
-        return self.enter_loops or not isinstance(node, (cst.For, cst.While))
+_SCOPES = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})
+_SCOPES_AND_LOOPS = _SCOPES | {cst.For, cst.While}
 
 
-def _contains(body, kind, enter_loops: bool) -> bool:
-    v = _Finder(kind, enter_loops)
-    for stmt in body.body:
-        stmt.visit(v)
-    return v.found
+def _contains(body, kind: type, enter_loops: bool) -> bool:
+    """A statement of one kind in a body, not entering nested scopes (nor loops, for
+    ``break``: a ``break`` there ends the inner loop)."""
+    skip = _SCOPES if enter_loops else _SCOPES_AND_LOOPS
+
+    def enter(node) -> bool:
+        return node.__class__ not in skip
+
+    return any(node.__class__ is kind for stmt in body.body for node in walk.walk(stmt, enter))
 
 
 def _can_return(body) -> bool:
@@ -332,150 +328,167 @@ def _param_names(fn: cst.FunctionDef) -> set[str]:
 
 def build_context(module: cst.Module) -> FileContext:
     ctx = FileContext(module)
-
-    class Collect(cst.CSTVisitor):
-        """One traversal: imports, defs, generator functions, and the names each function
-        and each loop binds (the dataflow layer needs them before it interprets)."""
-
-        def __init__(self):
-            self.class_stack: list[str] = []
-            self.class_body = [False]  # is the innermost scope a class body
-            self.depth = 0
-            # frames: one per function/class body; each holds its function and open loops
-            self.frames: list[tuple] = [(None, [])]
-
-        def _bind(self, names) -> None:
-            fn, loops = self.frames[-1]
-            for target in (fn, *loops):
-                if target is not None:
-                    ctx.assigned[target].update(names)
-
-        def _store(self, t) -> None:
-            if isinstance(t, cst.Attribute):
-                ctx.stored_attrs.add(t.attr.value)
-            elif isinstance(t, (cst.Tuple, cst.List)):
-                for e in t.elements:
-                    self._store(e.value)
-            elif isinstance(t, cst.StarredElement):
-                self._store(t.value)
-            elif self.class_body[-1]:  # a class attribute: parameters = [...]
-                ctx.stored_attrs.update(_target_names(t))
-
-        def visit_AssignTarget(self, node):
-            self._bind(_target_names(node.target))
-            self._store(node.target)
-
-        def visit_AugAssign(self, node):
-            self._bind(_target_names(node.target))
-            self._store(node.target)
-
-        def visit_AnnAssign(self, node):
-            self._bind(_target_names(node.target))
-            self._store(node.target)
-
-        def visit_Call(self, node: cst.Call):
-            f, args = node.func, node.args
-            if isinstance(f, cst.Name) and f.value == "setattr" and len(args) >= 2 \
-                    and isinstance(args[1].value, cst.SimpleString):
-                ctx.stored_attrs.add(args[1].value.evaluated_value)
-
-        def visit_AsName(self, node):
-            self._bind(_target_names(node.name))
-
-        def visit_NamedExpr(self, node):
-            self._bind(_target_names(node.target))
-
-        def visit_Del(self, node):
-            self._bind(_target_names(node.target))
-
-        def visit_For(self, node):
-            self._bind(_target_names(node.target))
-            ctx.assigned[node] = set(_target_names(node.target))
-            self.frames[-1][1].append(node)
-
-        def leave_For(self, node):
-            self.frames[-1][1].pop()
-
-        def visit_While(self, node):
-            ctx.assigned[node] = set()
-            self.frames[-1][1].append(node)
-
-        def leave_While(self, node):
-            self.frames[-1][1].pop()
-
-        def visit_Yield(self, node):
-            fn = self.frames[-1][0]
-            if fn is not None:
-                ctx.generator_functions.add(fn)
-
-        def visit_Lambda(self, node):
-            self.frames.append((None, []))
-            self.class_body.append(False)
-
-        def leave_Lambda(self, node):
-            self.frames.pop()
-            self.class_body.pop()
-
-        def visit_GeneratorExp(self, node):  # `yield` cannot appear here; names stay local
-            return True
-
-        def visit_Import(self, node: cst.Import):
-            for alias in node.names:
-                full = code(alias.name)
-                if alias.asname is not None:
-                    ctx.imports[alias.asname.name.value] = full
-                else:
-                    ctx.imports[full.split(".")[0]] = full.split(".")[0]
-
-        def visit_ImportFrom(self, node: cst.ImportFrom):
-            if node.module is None or node.relative or isinstance(node.names, cst.ImportStar):
-                return
-            mod = code(node.module)
-            for alias in node.names:
-                name = code(alias.name)
-                local = alias.asname.name.value if alias.asname is not None else name
-                ctx.imports[local] = f"{mod}.{name}"
-
-        def visit_ClassDef(self, node: cst.ClassDef):
-            if not self.class_stack and self.depth == 0:
-                ctx.classes[node.name.value] = node
-            self._bind({node.name.value})
-            self.class_stack.append(node.name.value)
-            self.frames.append((None, []))
-            self.class_body.append(True)
-
-        def leave_ClassDef(self, node):
-            self.class_stack.pop()
-            self.frames.pop()
-            self.class_body.pop()
-
-        def visit_FunctionDef(self, node: cst.FunctionDef):
-            if self.class_body[-1] and node.decorators:  # @property def parameters(self)
-                ctx.stored_attrs.add(node.name.value)
-            self.class_body.append(False)
-            self._bind({node.name.value})
-            ctx.scopes.append(node)
-            ctx.assigned[node] = _param_names(node)
-            self.frames.append((node, []))
-            if self.class_stack and self.depth == 0:
-                ctx.methods[(self.class_stack[-1], node.name.value)] = node
-                ctx.enclosing_class[node] = self.class_stack[-1]
-            elif not self.class_stack and self.depth == 0:
-                ctx.functions[node.name.value] = node
-            self.depth += 1
-
-        def leave_FunctionDef(self, node):
-            self.class_body.pop()
-            self.depth -= 1
-            self.frames.pop()
-            cls = ctx.enclosing_class.get(node)
-            if (cls is not None and node.name.value == "parameters"
-                    and node not in ctx.generator_functions):
-                ctx.list_returning_parameters.add(cls)
-
-    module.visit(Collect())
+    _Collector(ctx).run(module)
     _find_optimizer_classes(ctx)
     return ctx
+
+
+class _Collector:
+    """One traversal: imports, defs, generator functions, and the names each function
+    and each loop binds (the dataflow layer needs them before it interprets).  Reads node
+    fields directly (walk.py): libcst's visitor would rebuild every node it passes."""
+
+    def __init__(self, ctx: FileContext):
+        self.ctx = ctx
+        self.class_stack: list[str] = []
+        self.class_body = [False]  # is the innermost scope a class body
+        self.depth = 0
+        # frames: one per function/class body; each holds its function and open loops
+        self.frames: list[tuple] = [(None, [])]
+        # what to do on entering a node of each type; a handler may return what to do on
+        # leaving it (after its children)
+        self.enter = {
+            cst.AssignTarget: self._assigned, cst.AugAssign: self._assigned,
+            cst.AnnAssign: self._assigned, cst.Call: self._call, cst.AsName: self._as_name,
+            cst.NamedExpr: self._bound_target, cst.Del: self._bound_target,
+            cst.For: self._for, cst.While: self._while, cst.Yield: self._yield,
+            cst.Lambda: self._lambda, cst.Import: self._import,
+            cst.ImportFrom: self._import_from, cst.ClassDef: self._class,
+            cst.FunctionDef: self._function,
+        }
+
+    def run(self, module: cst.Module) -> None:
+        enter, fields, read = self.enter, walk.PART_FIELDS, walk.read
+
+        def visit(node):
+            handler = enter.get(node.__class__)
+            leave = handler(node) if handler is not None else None
+            for child in read(node, fields[node.__class__]):
+                visit(child)
+            if leave is not None:
+                leave(node)
+
+        visit(module)
+
+    def _bind(self, names) -> None:
+        fn, loops = self.frames[-1]
+        assigned = self.ctx.assigned
+        for target in (fn, *loops):
+            if target is not None:
+                assigned[target].update(names)
+
+    def _store(self, t) -> None:
+        if isinstance(t, cst.Attribute):
+            self.ctx.stored_attrs.add(t.attr.value)
+        elif isinstance(t, (cst.Tuple, cst.List)):
+            for e in t.elements:
+                self._store(e.value)
+        elif isinstance(t, cst.StarredElement):
+            self._store(t.value)
+        elif self.class_body[-1]:  # a class attribute: parameters = [...]
+            self.ctx.stored_attrs.update(_target_names(t))
+
+    def _assigned(self, node) -> None:  # AssignTarget, AugAssign, AnnAssign
+        self._bind(_target_names(node.target))
+        self._store(node.target)
+
+    def _call(self, node: cst.Call) -> None:
+        f, args = node.func, node.args
+        if isinstance(f, cst.Name) and f.value == "setattr" and len(args) >= 2 \
+                and isinstance(args[1].value, cst.SimpleString):
+            self.ctx.stored_attrs.add(args[1].value.evaluated_value)
+
+    def _as_name(self, node: cst.AsName) -> None:
+        self._bind(_target_names(node.name))
+
+    def _bound_target(self, node) -> None:  # NamedExpr, Del
+        self._bind(_target_names(node.target))
+
+    def _for(self, node: cst.For):
+        self._bind(_target_names(node.target))
+        self.ctx.assigned[node] = set(_target_names(node.target))
+        self.frames[-1][1].append(node)
+        return self._leave_loop
+
+    def _while(self, node: cst.While):
+        self.ctx.assigned[node] = set()
+        self.frames[-1][1].append(node)
+        return self._leave_loop
+
+    def _leave_loop(self, node) -> None:
+        self.frames[-1][1].pop()
+
+    def _yield(self, node: cst.Yield) -> None:
+        fn = self.frames[-1][0]
+        if fn is not None:
+            self.ctx.generator_functions.add(fn)
+
+    def _lambda(self, node: cst.Lambda):
+        self.frames.append((None, []))
+        self.class_body.append(False)
+        return self._leave_lambda
+
+    def _leave_lambda(self, node) -> None:
+        self.frames.pop()
+        self.class_body.pop()
+
+    def _import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            full = code(alias.name)
+            if alias.asname is not None:
+                self.ctx.imports[alias.asname.name.value] = full
+            else:
+                self.ctx.imports[full.split(".")[0]] = full.split(".")[0]
+
+    def _import_from(self, node: cst.ImportFrom) -> None:
+        if node.module is None or node.relative or isinstance(node.names, cst.ImportStar):
+            return
+        mod = code(node.module)
+        for alias in node.names:
+            name = code(alias.name)
+            local = alias.asname.name.value if alias.asname is not None else name
+            self.ctx.imports[local] = f"{mod}.{name}"
+
+    def _class(self, node: cst.ClassDef):
+        if not self.class_stack and self.depth == 0:
+            self.ctx.classes[node.name.value] = node
+        self._bind({node.name.value})
+        self.class_stack.append(node.name.value)
+        self.frames.append((None, []))
+        self.class_body.append(True)
+        return self._leave_class
+
+    def _leave_class(self, node) -> None:
+        self.class_stack.pop()
+        self.frames.pop()
+        self.class_body.pop()
+
+    def _function(self, node: cst.FunctionDef):
+        ctx = self.ctx
+        if self.class_body[-1] and node.decorators:  # @property def parameters(self)
+            ctx.stored_attrs.add(node.name.value)
+        self.class_body.append(False)
+        self._bind({node.name.value})
+        ctx.scopes.append(node)
+        ctx.assigned[node] = _param_names(node)
+        self.frames.append((node, []))
+        if self.class_stack and self.depth == 0:
+            ctx.methods[(self.class_stack[-1], node.name.value)] = node
+            ctx.enclosing_class[node] = self.class_stack[-1]
+        elif not self.class_stack and self.depth == 0:
+            ctx.functions[node.name.value] = node
+        self.depth += 1
+        return self._leave_function
+
+    def _leave_function(self, node: cst.FunctionDef) -> None:
+        ctx = self.ctx
+        self.class_body.pop()
+        self.depth -= 1
+        self.frames.pop()
+        cls = ctx.enclosing_class.get(node)
+        if (cls is not None and node.name.value == "parameters"
+                and node not in ctx.generator_functions):
+            ctx.list_returning_parameters.add(cls)
 
 
 def _literal(node: cst.BaseExpression):
@@ -519,13 +532,11 @@ def _defaults_keys(init: cst.FunctionDef) -> tuple[frozenset, tuple] | None:
             return frozenset(keys), tuple(vals)
         return None
 
-    class V(cst.CSTVisitor):
-        def visit_Assign(self, node: cst.Assign):
+    for node in walk.walk(init):
+        if isinstance(node, cst.Assign):
             if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
                 dicts[node.targets[0].target.value] = node.value
-
-        def visit_Call(self, node: cst.Call):
-            nonlocal result
+        elif isinstance(node, cst.Call):
             f = node.func
             if isinstance(f, cst.Attribute) and f.attr.value == "__init__":
                 args = [a for a in node.args if a.keyword is None]
@@ -537,8 +548,6 @@ def _defaults_keys(init: cst.FunctionDef) -> tuple[frozenset, tuple] | None:
                     d = args[idx].value if len(args) > idx else None
                 if d is not None:
                     result = dict_keys(d)
-
-    init.visit(V())
     return result
 
 

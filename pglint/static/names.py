@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import libcst as cst
 
+from pglint.static import walk
 from pglint.static.classes import attr_owners
 from pglint.static.context import FileContext
 
@@ -95,37 +96,29 @@ def _class_attrs(ctx: FileContext, name: str, seen: tuple) -> set | None:
             attrs |= sub
             continue
         return None
-    ok: set[int] = set()
-    unknown = False
+    ok: set[int] = set()  # ids of the ``self`` Names read where pglint follows them
 
-    class V(cst.CSTVisitor):
-        def visit_Param(self, node: cst.Param):
-            ok.add(id(node.name))
-
-        def visit_Attribute(self, node: cst.Attribute):
-            if isinstance(node.value, cst.Name) and node.value.value == "self":
-                ok.add(id(node.value))
-                attrs.add(node.attr.value)
-
-        def visit_Call(self, node: cst.Call):
-            nonlocal unknown
-            f = node.func
-            if isinstance(f, cst.Name) and f.value == "super":
-                for a in node.args:
-                    if isinstance(a.value, cst.Name):
-                        ok.add(id(a.value))
-            if (isinstance(f, cst.Attribute) and f.attr.value == "apply"
-                    and node.args and ctx.is_imported(node.args[0].value)):
-                unknown = True  # an init function from elsewhere, run on the model itself
-
-        def visit_Name(self, node: cst.Name):
-            nonlocal unknown
-            if node.value == "self" and id(node) not in ok:
-                unknown = True  # self handed to code pglint does not read
-
-        def visit_ClassDef(self, node: cst.ClassDef):
-            return node is cls  # a nested class has its own self
+    def enter(node) -> bool:
+        return not isinstance(node, cst.ClassDef)  # a nested class has its own self
 
     for stmt in cls.body.body:
-        stmt.visit(V())
-    return None if unknown else attrs
+        for node in walk.walk(stmt, enter):
+            kind = node.__class__
+            if kind is cst.Param:
+                ok.add(id(node.name))
+            elif kind is cst.Attribute:
+                if isinstance(node.value, cst.Name) and node.value.value == "self":
+                    ok.add(id(node.value))
+                    attrs.add(node.attr.value)
+            elif kind is cst.Call:
+                f = node.func
+                if isinstance(f, cst.Name) and f.value == "super":
+                    for a in node.args:
+                        if isinstance(a.value, cst.Name):
+                            ok.add(id(a.value))
+                if (isinstance(f, cst.Attribute) and f.attr.value == "apply"
+                        and node.args and ctx.is_imported(node.args[0].value)):
+                    return None  # an init function from elsewhere, run on the model itself
+            elif kind is cst.Name and node.value == "self" and id(node) not in ok:
+                return None  # self handed to code pglint does not read
+    return attrs
