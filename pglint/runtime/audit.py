@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable
 from contextlib import contextmanager
+from operator import methodcaller
 from typing import Any
 
 from pglint import hyperparams
@@ -119,12 +120,18 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
+_NUMEL = methodcaller("numel")
+
+
 def _group_summaries(ctx: Context) -> list[GroupSummary]:
     out = []
     for ov in ctx.optimizers:
         for gv in ov.groups:
-            sizes = [numel_of(t) for t in gv.params]
-            elements = None if any(s is None for s in sizes) else sum(sizes)
+            try:  # one C-level pass; an odd tensor (lazy: no size yet) is asked on its own
+                elements = sum(map(int, map(_NUMEL, gv.params)))
+            except Exception:
+                sizes = [numel_of(t) for t in gv.params]
+                elements = None if any(s is None for s in sizes) else sum(sizes)
             out.append(GroupSummary(
                 optimizer=ov.label,
                 optimizer_class=ov.class_name,

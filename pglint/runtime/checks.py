@@ -187,18 +187,18 @@ def check_invalid_group_values(ctx: Context) -> list[Finding]:
 # -- PG101 ----------------------------------------------------------------------------------
 def check_unoptimized_parameters(ctx: Context) -> list[Finding]:
     """PG101: a trainable model parameter in no group of any given optimizer."""
-    where = ctx.where
-    if ctx.params.keys() <= where.keys():
+    if ctx.params.keys() <= ctx.tensors.keys():
         return []
-    missing = [k for k, p in ctx.params.items() if k not in where and p.requires_grad]
-    if not missing:
-        return []
+    absent = ctx.params.keys() - ctx.tensors.keys()
+    if not any(map(_REQUIRES_GRAD, map(ctx.params.__getitem__, absent))):
+        return []  # every parameter is in an optimizer, or frozen
+    missing = [k for k, p in ctx.params.items() if k in absent and p.requires_grad]
     names = [ctx.names[k][0] for k in missing]
     if len(names) == 1:
         msg = f"trainable parameter {names[0]!r} is in no optimizer group"
     else:
         msg = f"{len(names)} trainable parameters are in no optimizer group: {by_module(names)}"
-    stale = not ctx.where.keys() <= ctx.params.keys()
+    stale = not ctx.tensors.keys() <= ctx.params.keys()
     help_ = ("the optimizer holds replaced copies (PG102): build it after the model change"
              if stale else
              "add them to a group, or set requires_grad=False if they are meant to stay frozen")
@@ -213,9 +213,9 @@ def _is_dtensor(t: Any) -> bool:
 def check_stale_parameters(ctx: Context) -> list[Finding]:
     """PG102: a tensor in an optimizer that is not a parameter of the model."""
     # model parameters no optimizer holds: what replaced the stale tensors, if anything
-    if ctx.where.keys() <= ctx.params.keys():
+    if ctx.tensors.keys() <= ctx.params.keys():
         return []
-    orphans = [k for k in ctx.params if k not in ctx.where]
+    orphans = [k for k in ctx.params if k not in ctx.tensors]
     claimed: set[int] = set()
     out = []
     for ov in ctx.optimizers:
@@ -354,6 +354,8 @@ def check_empty_groups(ctx: Context) -> list[Finding]:
 # -- PG105 ----------------------------------------------------------------------------------
 def check_duplicate_in_group(ctx: Context) -> list[Finding]:
     """PG105: the same tensor twice in one group."""
+    if not ctx.shared:  # no tensor is listed twice anywhere
+        return []
     out = []
     for _ov, gv in _groups(ctx):
         if len(set(map(id, gv.params))) == len(gv.params):
@@ -527,7 +529,8 @@ def check_state_mismatch(ctx: Context) -> list[Finding]:
     return out
 
 
-_SIZE = torch.Tensor.size
+_SAME_SIZE = torch.Tensor.is_same_size  # one C call per pair, no torch.Size built
+_PLAIN = frozenset({torch.Tensor, torch.nn.Parameter})
 _DEVICE = attrgetter("device")
 _REQUIRES_GRAD = attrgetter("requires_grad")
 
@@ -545,8 +548,9 @@ def _state_fits(params: list, states: list) -> bool:
         params, states = [p for p, _ in pairs], [s for _, s in pairs]
     if set(map(type, states)) != {dict} or len(set(map(len, states))) != 1:
         return False
+    if not set(map(type, params)) <= _PLAIN:  # a subclass may answer size() its own way
+        return False
     try:
-        sizes = list(map(_SIZE, params))
         devices = list(map(_DEVICE, params))
         for key in states[0]:
             values = list(map(itemgetter(key), states))
@@ -559,7 +563,7 @@ def _state_fits(params: list, states: list) -> bool:
                 if key in ("row_var", "col_var"):
                     return False  # shaped from the parameter's shape: per tensor
                 continue
-            if list(map(_SIZE, values)) != sizes or list(map(_DEVICE, values)) != devices:
+            if not all(map(_SAME_SIZE, params, values)) or list(map(_DEVICE, values)) != devices:
                 return False
     except Exception:  # a key missing from one state, a lazy parameter: per tensor
         return False
