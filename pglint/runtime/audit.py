@@ -10,13 +10,12 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable
 from contextlib import contextmanager
-from operator import methodcaller
 from typing import Any
 
 from pglint import hyperparams
 from pglint.runtime import args
 from pglint.runtime.checks import CHECKS
-from pglint.runtime.context import Context, OptimizerView, Options, numel_of
+from pglint.runtime.context import Context, OptimizerView, Options, elements_of
 from pglint.runtime.report import (
     AuditReport,
     GroupSummary,
@@ -120,25 +119,17 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
-_NUMEL = methodcaller("numel")
-
-
 def _group_summaries(ctx: Context) -> list[GroupSummary]:
     out = []
     for ov in ctx.optimizers:
         for gv in ov.groups:
-            try:  # one C-level pass; an odd tensor (lazy: no size yet) is asked on its own
-                elements = sum(map(int, map(_NUMEL, gv.params)))
-            except Exception:
-                sizes = [numel_of(t) for t in gv.params]
-                elements = None if any(s is None for s in sizes) else sum(sizes)
             out.append(GroupSummary(
                 optimizer=ov.label,
                 optimizer_class=ov.class_name,
                 index=gv.index,
                 name=gv.name,
                 tensors=len(gv.params),
-                elements=elements,
+                elements=elements_of(gv.params),
                 hyperparameters={
                     str(k): json_value(v) for k, v in gv.group.items()
                     if k not in hyperparams.BOOKKEEPING_KEYS

@@ -192,7 +192,7 @@ def check_unoptimized_parameters(ctx: Context) -> list[Finding]:
     absent = ctx.params.keys() - ctx.tensors.keys()
     if not any(map(_REQUIRES_GRAD, map(ctx.params.__getitem__, absent))):
         return []  # every parameter is in an optimizer, or frozen
-    missing = [k for k, p in ctx.params.items() if k in absent and p.requires_grad]
+    missing = [k for k in ctx.names if k in absent and ctx.params[k].requires_grad]
     names = [ctx.names[k][0] for k in missing]
     if len(names) == 1:
         msg = f"trainable parameter {names[0]!r} is in no optimizer group"
@@ -215,7 +215,7 @@ def check_stale_parameters(ctx: Context) -> list[Finding]:
     # model parameters no optimizer holds: what replaced the stale tensors, if anything
     if ctx.tensors.keys() <= ctx.params.keys():
         return []
-    orphans = [k for k in ctx.params if k not in ctx.tensors]
+    orphans = [k for k in ctx.names if k not in ctx.tensors]  # in the model's order
     claimed: set[int] = set()
     out = []
     for ov in ctx.optimizers:
@@ -492,10 +492,14 @@ def check_state_mismatch(ctx: Context) -> list[Finding]:
         by_id = dict(zip(map(id, state.keys()), state.values()))
         for gv in ov.groups:
             shapes, devices = [], []
-            fresh = dict.fromkeys(map(id, gv.params))
-            if done.isdisjoint(fresh) and _state_fits(gv.params, list(map(by_id.get, fresh))):
-                done.update(fresh)
-                continue
+            if not ctx.shared:  # every tensor is listed once: no bookkeeping of what was seen
+                if _state_fits(gv.params, list(map(by_id.get, map(id, gv.params)))):
+                    continue
+            else:
+                fresh = dict.fromkeys(map(id, gv.params))
+                if done.isdisjoint(fresh) and _state_fits(gv.params, list(map(by_id.get, fresh))):
+                    done.update(fresh)
+                    continue
             for pos, p in enumerate(gv.params):
                 if id(p) in done:
                     continue
@@ -529,8 +533,7 @@ def check_state_mismatch(ctx: Context) -> list[Finding]:
     return out
 
 
-_SAME_SIZE = torch.Tensor.is_same_size  # one C call per pair, no torch.Size built
-_PLAIN = frozenset({torch.Tensor, torch.nn.Parameter})
+_SIZE = torch.Tensor.size
 _DEVICE = attrgetter("device")
 _REQUIRES_GRAD = attrgetter("requires_grad")
 
@@ -548,9 +551,8 @@ def _state_fits(params: list, states: list) -> bool:
         params, states = [p for p, _ in pairs], [s for _, s in pairs]
     if set(map(type, states)) != {dict} or len(set(map(len, states))) != 1:
         return False
-    if not set(map(type, params)) <= _PLAIN:  # a subclass may answer size() its own way
-        return False
     try:
+        sizes = list(map(_SIZE, params))
         devices = list(map(_DEVICE, params))
         for key in states[0]:
             values = list(map(itemgetter(key), states))
@@ -563,7 +565,7 @@ def _state_fits(params: list, states: list) -> bool:
                 if key in ("row_var", "col_var"):
                     return False  # shaped from the parameter's shape: per tensor
                 continue
-            if not all(map(_SAME_SIZE, params, values)) or list(map(_DEVICE, values)) != devices:
+            if list(map(_SIZE, values)) != sizes or list(map(_DEVICE, values)) != devices:
                 return False
     except Exception:  # a key missing from one state, a lazy parameter: per tensor
         return False

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain
-from operator import methodcaller
+from operator import attrgetter, is_not, methodcaller
 from typing import Any
 
 import torch
@@ -96,7 +97,8 @@ class Context:
 
     def __init__(self, model: Any, optimizers: list[OptimizerArg], options: Options) -> None:
         self.options = options
-        self.params: dict[int, torch.Tensor] = {}  # model parameters by id, model order
+        #: model parameters by id, in no set order (``names`` has the model's order)
+        self.params: dict[int, torch.Tensor] = {}
         self.prefixes: list[str] = []
         self._models: list[tuple[str, Any]] = []  # (name prefix, unwrapped module)
         self._names: dict[int, list[str]] | None = None
@@ -109,7 +111,6 @@ class Context:
             self.prefixes += [top + p for p in prefixes] + prefixes
             self._models.append((top, inner))
             values = list(chain.from_iterable(map(_VALUES, _parameter_dicts(inner, seen))))
-            # first sight keeps its place (dict.update never moves a key)
             self.params.update(zip(map(id, values), values))
         self.params.pop(id(None), None)  # a registered-but-None parameter (bias=False)
 
@@ -167,7 +168,8 @@ class Context:
 
     @property
     def names(self) -> dict[int, list[str]]:
-        """id -> every name of the parameter (tied weights have several), model order."""
+        """id -> every name of the parameter (tied weights have several), in the model's
+        order (``named_parameters()``'s); its keys are those of ``params``."""
         if self._names is None:
             self._index_names()
         return self._names
@@ -285,27 +287,31 @@ def _named_modules(module: Any) -> list[tuple[str, Any]]:
 
 
 _VALUES = methodcaller("values")
+_PARAMETERS = attrgetter("_parameters")
+_MODULES = attrgetter("_modules")
+_NOT_NONE = partial(is_not, None)
 
 
 def _parameter_dicts(module: Any, seen: set[int]) -> list:
-    """The non-empty ``_parameters`` dicts of ``module`` and its submodules, in the order
-    ``_named_modules`` first meets them; a module met before (shared, a cycle, or already
-    in ``seen``) is skipped with its subtree, whose parameters were all met then."""
-    out = []
-    stack = [module]
-    pop, push, add = stack.pop, stack.extend, seen.add
-    while stack:
-        mod = pop()
-        key = id(mod)
-        if key in seen:
-            continue
-        add(key)
-        local = getattr(mod, "_parameters", None)
-        if local:
-            out.append(local)
-        children = getattr(mod, "_modules", None)
-        if children:
-            push(reversed(children.values()))
+    """The non-empty ``_parameters`` dicts of ``module`` and every module below it that is
+    not in ``seen`` (which gains them), level by level with C-level maps: no Python code
+    per module.  A module met twice (shared, or a cycle) is taken once.  The order is not
+    the model's; ``_named_modules`` gives that."""
+    out: list = []
+    level = {id(module): module}
+    try:
+        while level:
+            for key in level.keys() & seen:
+                del level[key]
+            seen.update(level)
+            mods = list(level.values())
+            out += filter(None, map(_PARAMETERS, mods))
+            kids = list(filter(_NOT_NONE, chain.from_iterable(
+                map(_VALUES, filter(None, map(_MODULES, mods))))))
+            level = dict(zip(map(id, kids), kids))
+    except AttributeError:  # something in _modules that is not a module: ask each one
+        return [d for _, mod in _named_modules(module)
+                if (d := getattr(mod, "_parameters", None))]
     return out
 
 
@@ -328,3 +334,15 @@ def numel_of(t: Any) -> int | None:
         return int(t.numel())
     except (RuntimeError, ValueError, TypeError, AttributeError):
         return None
+
+
+_PLAIN = frozenset({torch.Tensor, torch.nn.Parameter})
+_NUMEL = torch.Tensor.numel
+
+
+def elements_of(tensors: list) -> int | None:
+    """The elements in ``tensors``; None when one has no size yet (a lazy parameter)."""
+    if set(map(type, tensors)) <= _PLAIN:  # one C-level pass, no call per tensor
+        return sum(map(_NUMEL, tensors))
+    sizes = [numel_of(t) for t in tensors]  # a subclass may count its own way
+    return None if any(s is None for s in sizes) else sum(sizes)
