@@ -161,6 +161,20 @@ def _state_cases():
     o.state[m[1].bias]["momentum_buffer"] = torch.zeros(3)
     yield "shared tensor", (m, o)
 
+    m = nn.Sequential(nn.Linear(4, 4), nn.LayerNorm(4))
+    ps = list(m.parameters())
+    m, o = _stepped(m, torch.optim.Adam([{"params": ps[:2]}, {"params": ps[2:]}]))
+    o.param_groups.reverse()  # state no longer in the groups' order: looked up by id
+    o.state[ps[3]]["exp_avg"] = torch.zeros(5)
+    yield "groups reordered", (m, o)
+    m = nn.Sequential(nn.Linear(4, 4, device="meta"), nn.Linear(4, 4, device="meta"))
+    o = torch.optim.Adam(m.parameters())
+    for p in m.parameters():  # state as a meta-device step would leave it
+        o.state[p] = {"step": torch.tensor(1.0), "exp_avg": torch.zeros_like(p),
+                      "exp_avg_sq": torch.zeros_like(p)}
+    o.state[m[1].bias]["exp_avg_sq"] = torch.zeros(4)  # on the CPU
+    yield "meta parameters", (m, o)
+
     class MyParam(nn.Parameter):
         pass
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from operator import attrgetter, itemgetter
+from itertools import chain
+from operator import attrgetter, is_, itemgetter
 from typing import Any
 
 import torch
@@ -489,17 +490,22 @@ def check_state_mismatch(ctx: Context) -> list[Finding]:
         done: set[int] = set()
         # state by tensor id, built in C (no Tensor.__hash__ call per entry); .get only:
         # state is a defaultdict, [] would insert
-        by_id = dict(zip(map(id, state.keys()), state.values()))
-        for gv in ov.groups:
+        in_order = None if ctx.shared else _states_in_order(ov, state)
+        by_id = None if in_order is not None else dict(zip(map(id, state.keys()), state.values()))
+        for gi, gv in enumerate(ov.groups):
             shapes, devices = [], []
             if not ctx.shared:  # every tensor is listed once: no bookkeeping of what was seen
-                if _state_fits(gv.params, list(map(by_id.get, map(id, gv.params)))):
+                states = (in_order[gi] if in_order is not None
+                          else list(map(by_id.get, map(id, gv.params))))
+                if _state_fits(gv.params, states):
                     continue
             else:
                 fresh = dict.fromkeys(map(id, gv.params))
                 if done.isdisjoint(fresh) and _state_fits(gv.params, list(map(by_id.get, fresh))):
                     done.update(fresh)
                     continue
+            if by_id is None:
+                by_id = dict(zip(map(id, state.keys()), state.values()))
             for pos, p in enumerate(gv.params):
                 if id(p) in done:
                     continue
@@ -535,6 +541,21 @@ def check_state_mismatch(ctx: Context) -> list[Finding]:
 
 _SIZE = torch.Tensor.size
 _DEVICE = attrgetter("device")
+_IS_CPU = attrgetter("is_cpu")
+
+
+def _states_in_order(ov: OptimizerView, state: Mapping) -> list[list] | None:
+    """Each group's states, when ``state`` holds exactly the groups' tensors in their order
+    (as torch's step() inserts them): one identity pass instead of a lookup per tensor."""
+    keys = list(state.keys())
+    flat = list(chain.from_iterable(gv.params for gv in ov.groups))
+    if len(keys) != len(flat) or not all(map(is_, keys, flat)):
+        return None
+    values, out, start = list(state.values()), [], 0
+    for gv in ov.groups:
+        out.append(values[start:start + len(gv.params)])
+        start += len(gv.params)
+    return out
 _REQUIRES_GRAD = attrgetter("requires_grad")
 
 
@@ -553,7 +574,8 @@ def _state_fits(params: list, states: list) -> bool:
         return False
     try:
         sizes = list(map(_SIZE, params))
-        devices = list(map(_DEVICE, params))
+        # all on the CPU (one device, no index): a bool per tensor instead of a device object
+        devices = None if all(map(_IS_CPU, params)) else list(map(_DEVICE, params))
         for key in states[0]:
             values = list(map(itemgetter(key), states))
             kinds = set(map(type, values))
@@ -565,7 +587,10 @@ def _state_fits(params: list, states: list) -> bool:
                 if key in ("row_var", "col_var"):
                     return False  # shaped from the parameter's shape: per tensor
                 continue
-            if list(map(_SIZE, values)) != sizes or list(map(_DEVICE, values)) != devices:
+            if list(map(_SIZE, values)) != sizes:
+                return False
+            if (not all(map(_IS_CPU, values)) if devices is None
+                    else list(map(_DEVICE, values)) != devices):
                 return False
     except Exception:  # a key missing from one state, a lazy parameter: per tensor
         return False
