@@ -488,8 +488,8 @@ def check_state_mismatch(ctx: Context) -> list[Finding]:
         if not isinstance(state, Mapping) or not state:
             continue
         done: set[int] = set()
-        # state by tensor id, built in C (no Tensor.__hash__ call per entry); .get only:
-        # state is a defaultdict, [] would insert
+        # state by tensor id, built in C (no Tensor.__hash__ call per entry) unless it is in
+        # the groups' order; .get only: state is a defaultdict, [] would insert
         in_order = None if ctx.shared else _states_in_order(ov, state)
         by_id = None if in_order is not None else dict(zip(map(id, state.keys()), state.values()))
         for gi, gv in enumerate(ov.groups):
@@ -542,6 +542,7 @@ def check_state_mismatch(ctx: Context) -> list[Finding]:
 _SIZE = torch.Tensor.size
 _DEVICE = attrgetter("device")
 _IS_CPU = attrgetter("is_cpu")
+_REQUIRES_GRAD = attrgetter("requires_grad")
 
 
 def _states_in_order(ov: OptimizerView, state: Mapping) -> list[list] | None:
@@ -556,7 +557,6 @@ def _states_in_order(ov: OptimizerView, state: Mapping) -> list[list] | None:
         out.append(values[start:start + len(gv.params)])
         start += len(gv.params)
     return out
-_REQUIRES_GRAD = attrgetter("requires_grad")
 
 
 def _state_fits(params: list, states: list) -> bool:
