@@ -577,7 +577,9 @@ def _state_fits(params: list, states: list) -> bool:
         # all on the CPU (one device, no index): a bool per tensor instead of a device object
         devices = None if all(map(_IS_CPU, params)) else list(map(_DEVICE, params))
         for key in states[0]:
-            values = list(map(itemgetter(key), states))
+            values = list(map(itemgetter(key), states))  # KeyError: a state without it
+            if key not in PARAM_SHAPED and key not in ("row_var", "col_var"):
+                continue  # never compared with the parameter ('step'), here or per tensor
             kinds = set(map(type, values))
             if not any(issubclass(k, torch.Tensor) for k in kinds):
                 continue  # not a tensor: nothing to compare
