@@ -188,7 +188,7 @@ def check_invalid_group_values(ctx: Context) -> list[Finding]:
 # -- PG101 ----------------------------------------------------------------------------------
 def check_unoptimized_parameters(ctx: Context) -> list[Finding]:
     """PG101: a trainable model parameter in no group of any given optimizer."""
-    if ctx.params.keys() <= ctx.tensors.keys():
+    if ctx.same_tensors or ctx.params.keys() <= ctx.tensors.keys():
         return []
     absent = ctx.params.keys() - ctx.tensors.keys()
     if not any(map(_REQUIRES_GRAD, map(ctx.params.__getitem__, absent))):
@@ -214,7 +214,7 @@ def _is_dtensor(t: Any) -> bool:
 def check_stale_parameters(ctx: Context) -> list[Finding]:
     """PG102: a tensor in an optimizer that is not a parameter of the model."""
     # model parameters no optimizer holds: what replaced the stale tensors, if anything
-    if ctx.tensors.keys() <= ctx.params.keys():
+    if ctx.same_tensors or ctx.tensors.keys() <= ctx.params.keys():
         return []
     orphans = [k for k in ctx.names if k not in ctx.tensors]  # in the model's order
     claimed: set[int] = set()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from itertools import chain
 from operator import attrgetter, is_not, methodcaller
 from typing import Any
@@ -152,6 +152,11 @@ class Context:
             counts = Counter(map(id, chain.from_iterable(
                 gv.params for ov in self.optimizers for gv in ov.groups)))
             self.shared = {k for k, n in counts.items() if n > 1}
+
+    @cached_property
+    def same_tensors(self) -> bool:
+        """True when the optimizers hold exactly the model's parameters (the clean case)."""
+        return self.params.keys() == self.tensors.keys()
 
     @property
     def where(self) -> dict[int, list[tuple[int, int, int]]]:
