@@ -15,7 +15,7 @@ from typing import Any
 from pglint import hyperparams
 from pglint.runtime import args
 from pglint.runtime.checks import CHECKS
-from pglint.runtime.context import Context, OptimizerView, Options, numel_of
+from pglint.runtime.context import Context, OptimizerView, Options, elements_of
 from pglint.runtime.report import (
     AuditReport,
     GroupSummary,
@@ -123,15 +123,13 @@ def _group_summaries(ctx: Context) -> list[GroupSummary]:
     out = []
     for ov in ctx.optimizers:
         for gv in ov.groups:
-            sizes = [numel_of(t) for t in gv.params]
-            elements = None if any(s is None for s in sizes) else sum(sizes)
             out.append(GroupSummary(
                 optimizer=ov.label,
                 optimizer_class=ov.class_name,
                 index=gv.index,
                 name=gv.name,
                 tensors=len(gv.params),
-                elements=elements,
+                elements=elements_of(gv.params),
                 hyperparameters={
                     str(k): json_value(v) for k, v in gv.group.items()
                     if k not in hyperparams.BOOKKEEPING_KEYS

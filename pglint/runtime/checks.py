@@ -8,7 +8,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from operator import attrgetter, itemgetter
+from itertools import chain
+from operator import attrgetter, is_, itemgetter
 from typing import Any
 
 import torch
@@ -187,18 +188,18 @@ def check_invalid_group_values(ctx: Context) -> list[Finding]:
 # -- PG101 ----------------------------------------------------------------------------------
 def check_unoptimized_parameters(ctx: Context) -> list[Finding]:
     """PG101: a trainable model parameter in no group of any given optimizer."""
-    where = ctx.where
-    if ctx.params.keys() <= where.keys():
+    if ctx.same_tensors or ctx.params.keys() <= ctx.tensors.keys():
         return []
-    missing = [k for k, p in ctx.params.items() if k not in where and p.requires_grad]
-    if not missing:
-        return []
+    absent = ctx.params.keys() - ctx.tensors.keys()
+    if not any(map(_REQUIRES_GRAD, map(ctx.params.__getitem__, absent))):
+        return []  # every parameter is in an optimizer, or frozen
+    missing = [k for k in ctx.names if k in absent and ctx.params[k].requires_grad]
     names = [ctx.names[k][0] for k in missing]
     if len(names) == 1:
         msg = f"trainable parameter {names[0]!r} is in no optimizer group"
     else:
         msg = f"{len(names)} trainable parameters are in no optimizer group: {by_module(names)}"
-    stale = not ctx.where.keys() <= ctx.params.keys()
+    stale = not ctx.tensors.keys() <= ctx.params.keys()
     help_ = ("the optimizer holds replaced copies (PG102): build it after the model change"
              if stale else
              "add them to a group, or set requires_grad=False if they are meant to stay frozen")
@@ -213,9 +214,9 @@ def _is_dtensor(t: Any) -> bool:
 def check_stale_parameters(ctx: Context) -> list[Finding]:
     """PG102: a tensor in an optimizer that is not a parameter of the model."""
     # model parameters no optimizer holds: what replaced the stale tensors, if anything
-    if ctx.where.keys() <= ctx.params.keys():
+    if ctx.same_tensors or ctx.tensors.keys() <= ctx.params.keys():
         return []
-    orphans = [k for k in ctx.params if k not in ctx.where]
+    orphans = [k for k in ctx.names if k not in ctx.tensors]  # in the model's order
     claimed: set[int] = set()
     out = []
     for ov in ctx.optimizers:
@@ -354,6 +355,8 @@ def check_empty_groups(ctx: Context) -> list[Finding]:
 # -- PG105 ----------------------------------------------------------------------------------
 def check_duplicate_in_group(ctx: Context) -> list[Finding]:
     """PG105: the same tensor twice in one group."""
+    if not ctx.shared:  # no tensor is listed twice anywhere
+        return []
     out = []
     for _ov, gv in _groups(ctx):
         if len(set(map(id, gv.params))) == len(gv.params):
@@ -485,15 +488,24 @@ def check_state_mismatch(ctx: Context) -> list[Finding]:
         if not isinstance(state, Mapping) or not state:
             continue
         done: set[int] = set()
-        # state by tensor id, built in C (no Tensor.__hash__ call per entry); .get only:
-        # state is a defaultdict, [] would insert
-        by_id = dict(zip(map(id, state.keys()), state.values()))
-        for gv in ov.groups:
+        # state by tensor id, built in C (no Tensor.__hash__ call per entry) unless it is in
+        # the groups' order; .get only: state is a defaultdict, [] would insert
+        in_order = None if ctx.shared else _states_in_order(ov, state)
+        by_id = None if in_order is not None else dict(zip(map(id, state.keys()), state.values()))
+        for gi, gv in enumerate(ov.groups):
             shapes, devices = [], []
-            fresh = dict.fromkeys(map(id, gv.params))
-            if done.isdisjoint(fresh) and _state_fits(gv.params, list(map(by_id.get, fresh))):
-                done.update(fresh)
-                continue
+            if not ctx.shared:  # every tensor is listed once: no bookkeeping of what was seen
+                states = (in_order[gi] if in_order is not None
+                          else list(map(by_id.get, map(id, gv.params))))
+                if _state_fits(gv.params, states):
+                    continue
+            else:
+                fresh = dict.fromkeys(map(id, gv.params))
+                if done.isdisjoint(fresh) and _state_fits(gv.params, list(map(by_id.get, fresh))):
+                    done.update(fresh)
+                    continue
+            if by_id is None:
+                by_id = dict(zip(map(id, state.keys()), state.values()))
             for pos, p in enumerate(gv.params):
                 if id(p) in done:
                     continue
@@ -529,7 +541,22 @@ def check_state_mismatch(ctx: Context) -> list[Finding]:
 
 _SIZE = torch.Tensor.size
 _DEVICE = attrgetter("device")
+_IS_CPU = attrgetter("is_cpu")
 _REQUIRES_GRAD = attrgetter("requires_grad")
+
+
+def _states_in_order(ov: OptimizerView, state: Mapping) -> list[list] | None:
+    """Each group's states, when ``state`` holds exactly the groups' tensors in their order
+    (as torch's step() inserts them): one identity pass instead of a lookup per tensor."""
+    keys = list(state.keys())
+    flat = list(chain.from_iterable(gv.params for gv in ov.groups))
+    if len(keys) != len(flat) or not all(map(is_, keys, flat)):
+        return None
+    values, out, start = list(state.values()), [], 0
+    for gv in ov.groups:
+        out.append(values[start:start + len(gv.params)])
+        start += len(gv.params)
+    return out
 
 
 def _state_fits(params: list, states: list) -> bool:
@@ -547,9 +574,12 @@ def _state_fits(params: list, states: list) -> bool:
         return False
     try:
         sizes = list(map(_SIZE, params))
-        devices = list(map(_DEVICE, params))
+        # all on the CPU (one device, no index): a bool per tensor instead of a device object
+        devices = None if all(map(_IS_CPU, params)) else list(map(_DEVICE, params))
         for key in states[0]:
-            values = list(map(itemgetter(key), states))
+            values = list(map(itemgetter(key), states))  # KeyError: a state without it
+            if key not in PARAM_SHAPED and key not in ("row_var", "col_var"):
+                continue  # never compared with the parameter ('step'), here or per tensor
             kinds = set(map(type, values))
             if not any(issubclass(k, torch.Tensor) for k in kinds):
                 continue  # not a tensor: nothing to compare
@@ -559,7 +589,10 @@ def _state_fits(params: list, states: list) -> bool:
                 if key in ("row_var", "col_var"):
                     return False  # shaped from the parameter's shape: per tensor
                 continue
-            if list(map(_SIZE, values)) != sizes or list(map(_DEVICE, values)) != devices:
+            if list(map(_SIZE, values)) != sizes:
+                return False
+            if (not all(map(_IS_CPU, values)) if devices is None
+                    else list(map(_DEVICE, values)) != devices):
                 return False
     except Exception:  # a key missing from one state, a lazy parameter: per tensor
         return False

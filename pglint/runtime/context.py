@@ -8,8 +8,12 @@ kept alive by the index itself, so ids stay unique for the audit's lifetime.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property, partial
+from itertools import chain
+from operator import attrgetter, is_not, methodcaller
 from typing import Any
 
 import torch
@@ -76,60 +80,55 @@ def _tensors(value: Any) -> list | None:
     if isinstance(value, torch.Tensor):
         return [value]
     if isinstance(value, (list, tuple)):
+        if all(issubclass(k, torch.Tensor) for k in set(map(type, value))):
+            return list(value)  # the common case, without an isinstance per element
         return [t for t in value if isinstance(t, torch.Tensor)]
     return None  # an iterator put there by hand: never iterate it
 
 
 class Context:
+    """The model's parameters and the optimizers' tensors, indexed by ``id``.
+
+    Built with C-level dict/set operations over whole lists; nothing is done per tensor
+    in Python unless a check needs it.  Names (``names``, ``owners``, ``by_name``) and the
+    optimizer positions (``where``) are indexed on first use: an audit without findings
+    never computes a display name.
+    """
+
     def __init__(self, model: Any, optimizers: list[OptimizerArg], options: Options) -> None:
         self.options = options
-        self.params: dict[int, torch.Tensor] = {}  # model parameters by id, model order
-        self.names: dict[int, list[str]] = {}  # id -> every name (tied weights have several)
-        self.by_name: dict[str, torch.Tensor] = {}
-        self.owners: dict[int, list[tuple[torch.nn.Module, str]]] = {}
+        #: model parameters by id, in no set order (``names`` has the model's order)
+        self.params: dict[int, torch.Tensor] = {}
         self.prefixes: list[str] = []
+        self._models: list[tuple[str, Any]] = []  # (name prefix, unwrapped module)
+        self._names: dict[int, list[str]] | None = None
+        self._owners: dict[int, list[tuple[torch.nn.Module, str]]] | None = None
+        self._by_name: dict[str, torch.Tensor] | None = None
         self._suffixes: dict[str, list[str]] | None = None
+        seen: set[int] = set()
         for top, module in args.model_items(model):
             inner, prefixes = unwrap_model(module)
             self.prefixes += [top + p for p in prefixes] + prefixes
-            params, names, owners, by_name = self.params, self.names, self.owners, self.by_name
-            for mod_name, mod in _named_modules(inner):
-                local_params = getattr(mod, "_parameters", None)
-                if not local_params:
-                    continue
-                stem = clean_name(top + mod_name) if mod_name else top.rstrip(".")
-                stem = stem + "." if stem else ""
-                for local, p in local_params.items():
-                    if p is None:
-                        continue
-                    full = stem + local
-                    key = id(p)
-                    if key not in params:  # the common case: first sight
-                        params[key] = p
-                        names[key] = [full]
-                        owners[key] = [(mod, local)]
-                    else:  # tied or shared: another name for the same Parameter
-                        if full not in names[key]:
-                            names[key].append(full)
-                        if not any(m is mod and n == local for m, n in owners[key]):
-                            owners[key].append((mod, local))
-                    by_name.setdefault(full, p)
+            self._models.append((top, inner))
+            values = list(chain.from_iterable(map(_VALUES, _parameter_dicts(inner, seen))))
+            self.params.update(zip(map(id, values), values))
+        self.params.pop(id(None), None)  # a registered-but-None parameter (bias=False)
 
         self.optimizers: list[OptimizerView] = []
-        #: id -> [(optimizer index, group index, position)] for every optimizer tensor
-        self.where: dict[int, list[tuple[int, int, int]]] = {}
-        self.tensors: dict[int, torch.Tensor] = {}  # every optimizer tensor by id
+        self.tensors: dict[int, torch.Tensor] = {}  # every optimizer tensor by id, first sight
         self.shared: set[int] = set()  # ids listed more than once (in any groups)
+        self._where: dict[int, list[tuple[int, int, int]]] | None = None
+        listed = 0
         several = len(optimizers) > 1
         for oi, arg in enumerate(optimizers):
-            opt, chain = unwrap_optimizer(arg.obj)
+            opt, chain_ = unwrap_optimizer(arg.obj)
             keys: set = set()
-            for o in chain:
+            for o in chain_:
                 d = getattr(o, "defaults", None)
                 if isinstance(d, Mapping):
                     keys |= set(d)
             cname, ckeys, tstep = _torch_class(opt)
-            view = OptimizerView(oi, arg.label, arg.obj, opt, chain, frozenset(keys),
+            view = OptimizerView(oi, arg.label, arg.obj, opt, chain_, frozenset(keys),
                                  ckeys, cname, tstep)
             for gi, group in enumerate(opt.param_groups):
                 if not isinstance(group, Mapping):
@@ -145,16 +144,80 @@ class Context:
                 label = subject + (f" ({gname!r})" if gname else "")
                 view.groups.append(GroupView(oi, gi, group, params if params is not None else [],
                                              names, label, subject, gname))
-                where, tensors, shared = self.where, self.tensors, self.shared
-                for pos, t in enumerate(params or ()):
-                    key = id(t)
-                    if key in where:
-                        where[key].append((oi, gi, pos))
-                        shared.add(key)
-                    else:
-                        where[key] = [(oi, gi, pos)]
-                        tensors[key] = t
+                if params:
+                    self.tensors.update(zip(map(id, params), params))
+                    listed += len(params)
             self.optimizers.append(view)
+        if listed != len(self.tensors):  # some tensor is listed twice: which ones
+            counts = Counter(map(id, chain.from_iterable(
+                gv.params for ov in self.optimizers for gv in ov.groups)))
+            self.shared = {k for k, n in counts.items() if n > 1}
+
+    @cached_property
+    def same_tensors(self) -> bool:
+        """True when the optimizers hold exactly the model's parameters (the clean case)."""
+        return self.params.keys() == self.tensors.keys()
+
+    @property
+    def where(self) -> dict[int, list[tuple[int, int, int]]]:
+        """id -> [(optimizer index, group index, position)] for every optimizer tensor."""
+        if self._where is None:
+            where: dict[int, list[tuple[int, int, int]]] = {}
+            for ov in self.optimizers:
+                for gv in ov.groups:
+                    oi, gi = ov.index, gv.index
+                    for pos, t in enumerate(gv.params):
+                        where.setdefault(id(t), []).append((oi, gi, pos))
+            self._where = where
+        return self._where
+
+    @property
+    def names(self) -> dict[int, list[str]]:
+        """id -> every name of the parameter (tied weights have several), in the model's
+        order (``named_parameters()``'s); its keys are those of ``params``."""
+        if self._names is None:
+            self._index_names()
+        return self._names
+
+    @property
+    def owners(self) -> dict[int, list[tuple[torch.nn.Module, str]]]:
+        """id -> every (module, attribute) that holds the parameter."""
+        if self._owners is None:
+            self._index_names()
+        return self._owners
+
+    @property
+    def by_name(self) -> dict[str, torch.Tensor]:
+        if self._by_name is None:
+            self._index_names()
+        return self._by_name
+
+    def _index_names(self) -> None:
+        names: dict[int, list[str]] = {}
+        owners: dict[int, list[tuple[torch.nn.Module, str]]] = {}
+        by_name: dict[str, torch.Tensor] = {}
+        for top, inner in self._models:
+            for mod_name, mod in _named_modules(inner):
+                local_params = getattr(mod, "_parameters", None)
+                if not local_params:
+                    continue
+                stem = clean_name(top + mod_name) if mod_name else top.rstrip(".")
+                stem = stem + "." if stem else ""
+                for local, p in local_params.items():
+                    if p is None:
+                        continue
+                    full = stem + local
+                    key = id(p)
+                    if key not in names:  # the common case: first sight
+                        names[key] = [full]
+                        owners[key] = [(mod, local)]
+                    else:  # tied or shared: another name for the same Parameter
+                        if full not in names[key]:
+                            names[key].append(full)
+                        if not any(m is mod and n == local for m, n in owners[key]):
+                            owners[key].append((mod, local))
+                    by_name.setdefault(full, p)
+        self._names, self._owners, self._by_name = names, owners, by_name
 
     # -- names -------------------------------------------------------------------------
     def name(self, p: torch.Tensor) -> str | None:
@@ -200,7 +263,7 @@ class Context:
         return False
 
     def in_optimizer(self, p: torch.Tensor) -> bool:
-        return id(p) in self.where
+        return id(p) in self.tensors
 
     def selected(self, code: str) -> bool:
         from pglint import codes
@@ -228,6 +291,35 @@ def _named_modules(module: Any) -> list[tuple[str, Any]]:
     return out
 
 
+_VALUES = methodcaller("values")
+_PARAMETERS = attrgetter("_parameters")
+_MODULES = attrgetter("_modules")
+_NOT_NONE = partial(is_not, None)
+
+
+def _parameter_dicts(module: Any, seen: set[int]) -> list:
+    """The non-empty ``_parameters`` dicts of ``module`` and every module below it that is
+    not in ``seen`` (which gains them), level by level with C-level maps: no Python code
+    per module.  A module met twice (shared, or a cycle) is taken once.  The order is not
+    the model's; ``_named_modules`` gives that."""
+    out: list = []
+    level = {id(module): module}
+    try:
+        while level:
+            for key in level.keys() & seen:
+                del level[key]
+            seen.update(level)
+            mods = list(level.values())
+            out += filter(None, map(_PARAMETERS, mods))
+            kids = list(filter(_NOT_NONE, chain.from_iterable(
+                map(_VALUES, filter(None, map(_MODULES, mods))))))
+            level = dict(zip(map(id, kids), kids))
+    except AttributeError:  # something in _modules that is not a module: ask each one
+        return [d for _, mod in _named_modules(module)
+                if (d := getattr(mod, "_parameters", None))]
+    return out
+
+
 def shape_str(t: Any) -> str:
     try:
         return "[" + ", ".join(str(d) for d in t.shape) + "]"
@@ -247,3 +339,15 @@ def numel_of(t: Any) -> int | None:
         return int(t.numel())
     except (RuntimeError, ValueError, TypeError, AttributeError):
         return None
+
+
+_PLAIN = frozenset({torch.Tensor, torch.nn.Parameter})
+_NUMEL = torch.Tensor.numel
+
+
+def elements_of(tensors: list) -> int | None:
+    """The elements in ``tensors``; None when one has no size yet (a lazy parameter)."""
+    if set(map(type, tensors)) <= _PLAIN:  # one C-level pass, no call per tensor
+        return sum(map(_NUMEL, tensors))
+    sizes = [numel_of(t) for t in tensors]  # a subclass may count its own way
+    return None if any(s is None for s in sizes) else sum(sizes)

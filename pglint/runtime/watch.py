@@ -346,8 +346,8 @@ class Watch:
         ctx = Context(self._model, self._args, self._options)
         views = {id(v.opt): v for v in ctx.optimizers}
         slots: dict[int, _Slot] = {}
-        for key, p in ctx.params.items():
-            s = slots[key] = _Slot(p, ctx.names[key][0], True)
+        for key, names in ctx.names.items():  # the model's order
+            s = slots[key] = _Slot(ctx.params[key], names[0], True)
             self._model_slots.append(s)
         for o in self._opts:
             view = views[id(o.opt)]
