@@ -1,7 +1,8 @@
 """Abstract values of the shared dataflow layer.
 
-The interpreter in ``dataflow.py`` evaluates expressions to these values.  They say
-only what can be proved: anything else is ``UNKNOWN``, and rules stay silent on it.
+The interpreter (``interpreter.py``, ``dataflow.py``) evaluates expressions to these
+values.  They say only what can be proved: anything else is ``UNKNOWN``, and rules stay
+silent on it.
 """
 
 from __future__ import annotations
