@@ -11,6 +11,7 @@ findings.  Rules never walk the tree for themselves when a fact is available.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,6 +142,12 @@ def _inert(stmt, name: str, ctx: FileContext) -> bool:
     return v.ok
 
 
+# a function whose text names an optimizer may rebuild one (``self.optimizer = ...``,
+# ``trainer.strategy.setup_optimizers()``, ``opt.add_param_group``): what it replaces is
+# not reported at its calls
+_NAMES_OPTIMIZER = re.compile(r"optim|param_group", re.IGNORECASE)
+
+
 def _same_literal(a: Any, b: Any) -> bool:
     return a is b if isinstance(b, bool) or b is None else type(a) is type(b) and a == b
 
@@ -158,6 +165,10 @@ class Interpreter(PyInterpreter):
         self.first_optimizer: OptimizerValue | None = None  # the first one this scope builds
         self.opt_index: dict = {}  # overlap key -> optimizers built (see peer_optimizers)
         self.param_vars: dict[str, int] = {}  # loop variable -> env version: a Parameter
+        # PG009 through calls: what a followed function replaced (targets in the caller's
+        # terms), and whether it builds or is handed an optimizer (then it may rebuild one)
+        self.changes: list = []
+        self.touches_optimizer = False
 
     # ---------------------------------------------------------- hooks of the interpreter
     def global_value(self, node: cst.Name, q: str) -> Any:
@@ -232,6 +243,10 @@ class Interpreter(PyInterpreter):
         return UNKNOWN_PARAMS
 
     def call_value(self, node: cst.Call, q: str | None, callee: Any) -> Any:
+        if isinstance(callee, PathValue) and callee.path and isinstance(node.func, cst.Attribute):
+            fn = self.receiver_method(node.func)
+            if fn is not None:
+                self.follow_method(node, fn, PathValue(callee.root, callee.path[:-1]))
         if isinstance(callee, ClassRef):
             return self.optimizer_call(node, callee.cls)
         if q is not None and q.startswith("<local>."):
@@ -275,6 +290,7 @@ class Interpreter(PyInterpreter):
         base, args = self._receiver_call(node, func)
         if isinstance(base, GroupDict):
             return True, UNKNOWN  # a dict's method of that name: not torch's
+        self.touches_optimizer = True
         if args:
             if not isinstance(base, OptimizerValue):
                 # an optimizer pglint did not see built (a parameter, a global, self.opt)
@@ -287,9 +303,8 @@ class Interpreter(PyInterpreter):
         base, args = self._receiver_call(node, func)
         if isinstance(base, GroupDict):
             return True, UNKNOWN
-        if isinstance(base, PathValue) and self.report and self._given(node, m):
-            self.facts.model_changes.append(ModelChange(
-                node, code(node).strip().splitlines()[0], base, self.alive_optimizers()))
+        if isinstance(base, PathValue) and self._given(node, m):
+            self.record_change(node, base)
         return self._receiver_done(base, args)
 
     @staticmethod
@@ -334,14 +349,70 @@ class Interpreter(PyInterpreter):
                     peers.remove(old)
 
     def model_change(self, node, base: PathValue, seg, value: Any) -> None:
-        if isinstance(value, _NewModule) and self.report and (value.module or (
+        if isinstance(value, _NewModule) and (value.module or (
                 base.path and _class_name(value.node) is not None
                 and not semantics.NOT_MODULE_CLASS.search(_class_name(value.node)))):
             # a torch module, or any class built into a sub-module's slot
             # (model.roi_heads.box_predictor = FastRCNNPredictor(...))
+            self.record_change(node, PathValue(base.root, base.path + (seg,)))
+
+    def record_change(self, node, target: PathValue, excused: bool = False) -> None:
+        """``target``'s parameters are replaced at ``node`` (PG009); in a followed call,
+        kept for the call site."""
+        if self.report:
             self.facts.model_changes.append(ModelChange(
-                node, code(node).strip().splitlines()[0],
-                PathValue(base.root, base.path + (seg,)), self.alive_optimizers()))
+                node, code(node).strip().splitlines()[0], target, self.alive_optimizers(),
+                excused))
+        else:
+            self.changes.append((target, excused))
+
+    def followed(self, node: cst.Call, fn: cst.FunctionDef, sub: PyInterpreter,
+                 args: list) -> None:
+        """What the followed call replaced is replaced at the call, unless the function
+        may rebuild an optimizer (it builds one, is handed one, or names one)."""
+        if not sub.changes and not sub.touches_optimizer:
+            return
+        excused = sub.touches_optimizer or any(self.holds_optimizer(v) for v in args) \
+            or bool(_NAMES_OPTIMIZER.search(code(fn)))
+        self.touches_optimizer |= excused
+        for target, was in sub.changes:
+            self.record_change(node, target, was or excused)
+
+    def follow_method(self, node: cst.Call, fn: cst.FunctionDef, receiver: PathValue) -> None:
+        """``model.grow()``, a method of the file's class of ``model``: what it replaces
+        under ``self`` is replaced at the call (its value stays unknown)."""
+        if (fn in self.helper_stack or len(self.helper_stack) >= self.MAX_HELPER_DEPTH
+                or fn.decorators or fn in self.ctx.generator_functions
+                or not fn.params.params):
+            return
+        sub = type(self)(self.ctx, self.facts, report=False,
+                         helper_stack=self.helper_stack + (fn,),
+                         self_class=self.ctx.enclosing_class.get(fn),
+                         local_names=self.ctx.assigned[fn])
+        sub.bind_parameters(fn)
+        sub.bind(fn.params.params[0].name.value, receiver)
+        sub.run_block(_block(fn.body))
+        args = [self.lookup(a.value.value) for a in node.args if isinstance(a.value, cst.Name)]
+        self.followed(node, fn, sub, args)
+
+    def receiver_method(self, func: cst.Attribute) -> cst.FunctionDef | None:
+        """``x.m`` where ``x`` provably holds an instance of a class of this file (a name
+        bound to its construction, or ``self.x`` stored once as one) that defines ``m``."""
+        expr = func.value
+        made = None
+        if isinstance(expr, cst.Name) and expr.value != "self":
+            got = self.state.env.get(expr.value)
+            made = got[0] if got is not None else None
+        elif (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name)
+              and expr.value.value == "self" and self.attr_owners is not None
+              and len(self.attr_owners.get(expr.attr.value, ())) == 1):
+            made = self.state.attrs.get(code(expr))
+        if not isinstance(made, _NewModule):
+            return None
+        q = self.ctx.qualname(made.node.func)
+        if q is None or not q.startswith("<local>."):
+            return None
+        return self.ctx.methods.get((q[len("<local>."):], func.attr.value))
 
     def alive_optimizers(self) -> list:
         seen: dict[int, OptimizerValue] = {}
@@ -588,6 +659,7 @@ class Interpreter(PyInterpreter):
         return None
 
     def optimizer_call(self, node: cst.Call, cls) -> Any:
+        self.touches_optimizer = True
         params_arg = None
         value: Any = UNKNOWN
         kwargs: dict = {}
@@ -739,9 +811,8 @@ class Interpreter(PyInterpreter):
                        if a.keyword is None or a.keyword.value in ("module",)), None)
         if any(self.holds_optimizer(v) for v in args):
             return UNKNOWN  # it is handed the optimizer: not a change behind its back
-        if isinstance(target, PathValue) and self.report:
-            self.facts.model_changes.append(ModelChange(
-                node, code(node).strip().splitlines()[0], target, self.alive_optimizers()))
+        if isinstance(target, PathValue):
+            self.record_change(node, target)
         return UNKNOWN
 
     def deepcopy_call(self, node: cst.Call):

@@ -57,6 +57,10 @@ class ModelChange:
     what: str  # "fully_shard(model)", "model.fc = nn.Linear(...)", ...
     target: PathValue
     alive: list  # optimizers alive at that point
+    # made by a followed call that also builds, is handed or names an optimizer: it may
+    # have given the optimizer the new parameters (PG009 stays silent; PG003 knows the
+    # parameters under ``target`` are new)
+    excused: bool = False
 
 
 @dataclass

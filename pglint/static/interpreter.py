@@ -291,6 +291,10 @@ class PyInterpreter:
         """What ``[elt for ... in source if ...]`` selects of ``source``."""
         return UNKNOWN_PARAMS
 
+    def followed(self, node: cst.Call, fn: cst.FunctionDef, sub: PyInterpreter,
+                 args: list) -> None:
+        """A call of ``fn`` (a function or method of the file) was followed by ``sub``."""
+
     def mark_used(self, v: Any, depth: int = 0) -> None:
         """``v`` escapes to code pglint does not follow (which may do anything with it)."""
 
@@ -1283,6 +1287,7 @@ class PyInterpreter:
         self.bind_rest(sub, fn, params, args, len(positional))
         sub.reuse_sink = []
         sub.run_block(_block(fn.body))
+        self.followed(node, fn, sub, [v for _, v in args])
         if self.report:
             # a generator argument the helper iterates twice (PG002), reported at the call
             for r in sub.reuse_sink:
