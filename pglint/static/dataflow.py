@@ -322,7 +322,7 @@ class Interpreter(PyInterpreter):
         return True, self.scheduler_call(node, q, m)
 
     def on_replaces_params(self, node: cst.Call, q: str, m) -> tuple:
-        return True, self.changer_call(node, q)
+        return True, self.changer_call(node, m)
 
     def on_deepcopy(self, node: cst.Call, q: str, m) -> tuple:
         return True, self.deepcopy_call(node)
@@ -805,11 +805,11 @@ class Interpreter(PyInterpreter):
             self.facts.schedulers.append(SchedulerCall(q.split(".")[-1], node, opt, kwargs))
         return UNKNOWN
 
-    def changer_call(self, node: cst.Call, q: str):
+    def changer_call(self, node: cst.Call, m):
         args = [self.eval(a.value) for a in node.args]
         target = next((v for a, v in zip(node.args, args)
-                       if a.keyword is None or a.keyword.value in ("module",)), None)
-        if any(self.holds_optimizer(v) for v in args):
+                       if a.keyword is None or a.keyword.value in m.args), None)
+        if any(self.holds_optimizer(v) for v in args) or not self._given(node, m):
             return UNKNOWN  # it is handed the optimizer: not a change behind its back
         if isinstance(target, PathValue):
             self.record_change(node, target)

@@ -72,10 +72,12 @@ def scheduler(*lr_args: str) -> Meaning:
     return Meaning("scheduler", args=lr_args)
 
 
-def replaces_params(imported: bool = True, **when) -> Meaning:
-    """Replaces the Parameter objects of the module it is given (PG009); ``when``: only
-    with these keyword arguments (``load_state_dict(sd, assign=True)``)."""
-    return Meaning("replaces_params", when=tuple(when.items()), imported=imported)
+def replaces_params(target: tuple = ("module",), imported: bool = True, **when) -> Meaning:
+    """Replaces the Parameter objects of the module it is given (PG009): its first
+    positional argument, or the keyword ``target`` names; ``when``: only with these
+    keyword arguments (``load_state_dict(sd, assign=True)``)."""
+    return Meaning("replaces_params", args=target, when=tuple(when.items()),
+                   imported=imported)
 
 
 def deepcopy() -> Meaning:
@@ -197,6 +199,20 @@ TABLE: list[tuple[str, Meaning]] = [
     ("torch.distributed.fsdp.fully_sharded_data_parallel.FullyShardedDataParallel",
      replaces_params()),
     (".load_state_dict", replaces_params(imported=False, assign=True)),
+    # verified with torch 2.13: weight_norm removes ``weight`` and registers new
+    # ``weight_g`` / ``weight_v`` (``parametrizations.weight.original0/1``), and
+    # remove_weight_norm a new ``weight``; fuse_modules(inplace=True) puts a new fused conv
+    # in the model.  Not here, as they keep the Parameter objects an optimizer holds:
+    # prune.* (``weight_orig``), parametrize.register_parametrization, spectral_norm,
+    # fuse_modules_qat, prepare / prepare_qat, convert_sync_batchnorm, torch.compile
+    ("torch.nn.utils.weight_norm", replaces_params()),
+    ("torch.nn.utils.weight_norm.weight_norm", replaces_params()),
+    ("torch.nn.utils.remove_weight_norm", replaces_params()),
+    ("torch.nn.utils.weight_norm.remove_weight_norm", replaces_params()),
+    ("torch.nn.utils.parametrizations.weight_norm", replaces_params()),
+    *((f"{p}.fuse_modules", replaces_params(target=("model",), inplace=True))
+      for p in ("torch.ao.quantization", "torch.ao.quantization.fuse_modules",
+                "torch.quantization", "torch.quantization.fuse_modules")),
     ("copy.deepcopy", deepcopy()),
     ("transformers.**.from_pretrained", loads_model(unless=_HF_NOT_MODEL)),
     # -- methods of a module that return the module itself
