@@ -251,6 +251,7 @@ class PyInterpreter:
         self.in_closure = False  # run by closure_call
         self.iterating: set = set()  # one-shot ids enclosing for loops draw from (PG002)
         self.block_pos: list = []  # [statements, index] of each open block (PG002's fix)
+        self.param_defaults: dict[Root, Any] = {}  # parameter binding -> its number default
 
     # ---------------------------------------------------------- hooks (defaults: unknown)
     def global_value(self, node: cst.Name, q: str) -> Any:
@@ -339,8 +340,17 @@ class PyInterpreter:
         return r
 
     def bind_parameters(self, fn: cst.FunctionDef) -> None:
+        defaults = {p.name.value: p.default for p in (*fn.params.posonly_params,
+                                                      *fn.params.params,
+                                                      *fn.params.kwonly_params)
+                    if p.default is not None}
         for name in _param_names(fn):
-            self.bind(name, PathValue(Root(name, new_id())))
+            root = Root(name, new_id())
+            self.bind(name, PathValue(root))
+            if name in defaults:
+                v = literal(defaults[name])
+                if isinstance(v, (int, float)) and not isinstance(v, bool) and v != 0:
+                    self.param_defaults[root] = v
         params = fn.params.params
         if self.self_root is not None and params and not fn.decorators:
             self.bind(params[0].name.value, PathValue(self.self_root))
@@ -915,7 +925,7 @@ class PyInterpreter:
             return Materialized(union(self.params_of(a), self.params_of(b), node=node), node)
         if isinstance(node.operator, _SET_OPS) and isinstance(a, SetValue):
             return SetValue(node)  # set(a) | set(b), s - {x}: still a set (PG006)
-        return _scaled(node, a, b)
+        return _scaled(node, a, b, self.param_defaults)
 
     def ev_Dict(self, node: cst.Dict):
         d = GroupDict(node, stmt=self.current_stmt)
@@ -1359,22 +1369,39 @@ def _number(v: Any) -> bool:
         and not isinstance(v.value, bool) and v.value != 0
 
 
-def _scaled(node: cst.BinaryOperation, a: Any, b: Any) -> Any:
-    """``lr / 10``, ``lr * 0.1``, ``2 * lr`` over a name's value: Scaled (PG008)."""
+def _scaled(node: cst.BinaryOperation, a: Any, b: Any, defaults: dict) -> Any:
+    """``lr / 10``, ``lr * 0.1``, ``2 * lr`` over a name's value: Scaled (PG008).  A
+    factor may be a parameter of the scope with a number default (``lr * head_mult`` in
+    ``def build(lr, head_mult=10)``): it takes the default, and says so."""
     def sym(v):
         if isinstance(v, PathValue) and not v.path:
-            return v.root, 1.0
+            return v.root, 1.0, ()
         if isinstance(v, Scaled):
-            return v.root, v.factor
+            return v.root, v.factor, v.symbols
+        return None
+
+    def num(v, base):
+        if _number(v):
+            return v.value, ()
+        if (isinstance(v, PathValue) and not v.path and v.root in defaults
+                and v.root != base):
+            return defaults[v.root], ((v.root.name, defaults[v.root]),)
         return None
 
     op = node.operator
-    if isinstance(op, (cst.Multiply, cst.Divide)) and sym(a) and _number(b):
-        root, f = sym(a)
-        return Scaled(root, f * b.value if isinstance(op, cst.Multiply) else f / b.value, node)
-    if isinstance(op, cst.Multiply) and _number(a) and sym(b):
-        root, f = sym(b)
-        return Scaled(root, f * a.value, node)
+    if not isinstance(op, (cst.Multiply, cst.Divide)):
+        return UNKNOWN
+    s = sym(a)
+    n = num(b, s[0]) if s else None
+    if s and n:
+        root, f, syms = s
+        return Scaled(root, f * n[0] if isinstance(op, cst.Multiply) else f / n[0], node,
+                      syms + n[1])
+    s = sym(b) if isinstance(op, cst.Multiply) else None
+    n = num(a, s[0]) if s else None
+    if s and n:
+        root, f, syms = s
+        return Scaled(root, f * n[0], node, syms + n[1])
     return UNKNOWN
 
 
