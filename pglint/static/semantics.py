@@ -290,6 +290,10 @@ _METHOD: dict[str, dict] = {}
 
 
 def _compile() -> None:
+    """Index ``TABLE`` for lookup (again after a change to it)."""
+    for table in (_EXACT, _PREFIX, _LAST, _PACKAGE_LAST, _METHOD):
+        table.clear()
+    meanings.cache_clear()
     for pattern, m in TABLE:
         if pattern.startswith("."):
             _METHOD.setdefault(pattern[1:], {})[m.verb] = m
@@ -303,8 +307,6 @@ def _compile() -> None:
         else:
             _EXACT.setdefault(pattern, {})[m.verb] = m
 
-
-_compile()
 _NONE: dict = {}
 
 
@@ -328,6 +330,9 @@ def meanings(q: str | None) -> dict:
         if m.unless is not None and m.unless.search(q):
             del out[verb]
     return out or _NONE
+
+
+_compile()
 
 
 def method(name: str) -> dict:
