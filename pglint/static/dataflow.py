@@ -354,7 +354,11 @@ class Interpreter(PyInterpreter):
                 and not semantics.NOT_MODULE_CLASS.search(_class_name(value.node)))):
             # a torch module, or any class built into a sub-module's slot
             # (model.roi_heads.box_predictor = FastRCNNPredictor(...))
-            self.record_change(node, PathValue(base.root, base.path + (seg,)))
+            target = PathValue(base.root, base.path + (seg,))
+            if any(isinstance(a, PathValue) and a.root == target.root and a.path == target.path
+                   for a in value.args):
+                return  # self.model = DDP(self.model): a wrapper around the same parameters
+            self.record_change(node, target)
 
     def record_change(self, node, target: PathValue, excused: bool = False) -> None:
         """``target``'s parameters are replaced at ``node`` (PG009); in a followed call,

@@ -1139,7 +1139,7 @@ class PyInterpreter:
             for a, v in zip(node.args, args):
                 if isinstance(v, OneShot):
                     self.consume(v, a.value)
-            return _NewModule(node, self.is_module_class(q))
+            return _NewModule(node, self.is_module_class(q), tuple(args))
         return UNKNOWN
 
     def call_value(self, node: cst.Call, q: str | None, callee: Any) -> Any:
@@ -1340,10 +1340,12 @@ class PyInterpreter:
 
 @dataclass(eq=False)
 class _NewModule:
-    """The result of a constructor call; ``module``: provably a torch module or Parameter."""
+    """The result of a constructor call; ``module``: provably a torch module or Parameter;
+    ``args``: the values of its arguments."""
 
     node: cst.Call
     module: bool = False
+    args: tuple = ()
 
 
 @dataclass(eq=False)
