@@ -15,6 +15,12 @@ import libcst as cst
 from pglint import hyperparams
 from pglint.static import walk
 from pglint.static.filters import code
+from pglint.static.semantics import (  # what library classes are: the table's
+    ENDLESS_ITERATORS,
+    KNOWN_MODULE_CLASSES,
+    NOT_PEER_OPTIMIZERS,
+    TORCH_DISTRIBUTED_OPTIMIZERS,
+)
 from pglint.static.values import OptClass
 
 # another package's optimizer class: CamelCase and an optimizer-like name
@@ -28,70 +34,8 @@ _OPT_WORDS = re.compile(
 )
 _NOT_OPT = re.compile(r"(Config|Args|Arguments|Scheduler|Wrapper|State|Builder|Factory|Mixin|Base|"
                       r"Lookahead|Registry|Test|Error|Exception|Callback|Hook)")
-# Classes whose names look like an optimizer's but that are no peer optimizer (PG003):
-# a *wrapper* is built from another optimizer and steps through it; a *placeholder*
-# updates nothing (the real optimizer is built elsewhere, e.g. from a DeepSpeed config).
-# Keyed by (top-level package, class name) of what the file's imports resolve the callee
-# to, so a project's own class of the same name is unaffected.  A class not listed here is
-# still a wrapper when the call hands it an optimizer (``X(opt)``, ``X(optimizer=opt)``,
-# ``X(inner_optimizer=[a, b])``): see ``Interpreter.optimizer_call``.
-NOT_PEER_OPTIMIZERS = frozenset({
-    ("accelerate", "DummyOptim"),  # placeholder: the DeepSpeed config builds the optimizer
-    ("accelerate", "AcceleratedOptimizer"),  # wraps the optimizer given to prepare()
-    ("apex", "FP16_Optimizer"),  # wraps: optimizer=...
-    ("deepspeed", "FP16_Optimizer"),
-    ("deepspeed", "FP16_UnfusedOptimizer"),
-    ("deepspeed", "DeepSpeedZeroOptimizer"),  # ZeRO stages 1-2 wrap init_optimizer
-    ("deepspeed", "DeepSpeedZeroOptimizer_Stage3"),
-    ("deepspeed", "BF16_Optimizer"),
-    ("megatron", "Float16OptimizerWithFloat16Params"),
-    ("megatron", "FP32Optimizer"),
-    ("megatron", "ChainedOptimizer"),
-    ("megatron", "DistributedOptimizer"),
-    ("horovod", "DistributedOptimizer"),  # hvd.DistributedOptimizer(optimizer, ...)
-    ("lightning", "LightningOptimizer"),
-    ("pytorch_lightning", "LightningOptimizer"),
-    ("timm", "Lookahead"),  # Lookahead(base_optimizer)
-    ("torch_optimizer", "Lookahead"),
-    ("opacus", "DPOptimizer"),  # DPOptimizer(optimizer=...)
-    ("torchcontrib", "SWA"),  # SWA(base_opt)
-    ("schedulefree", "ScheduleFreeWrapper"),  # ScheduleFreeWrapper(base_optimizer); the
-    # schedulefree optimizers themselves (AdamWScheduleFree(params)) are peers
-    ("colossalai", "LowLevelZeroOptimizer"),
-})
-# torch.distributed optimizers built from parameters (torch.optim.* are read from the catalog)
-TORCH_DISTRIBUTED_OPTIMIZERS = frozenset({
-    "torch.distributed.optim.ZeroRedundancyOptimizer",
-    "torch.distributed.optim.zero_redundancy_optimizer.ZeroRedundancyOptimizer",
-})
-# framework classes that are torch.nn.Module subclasses (a class of the file deriving from
-# one is a Module: PG007 knows ``self.parameters`` is the method there)
-KNOWN_MODULE_CLASSES = frozenset({
-    "lightning.LightningModule", "lightning.pytorch.LightningModule",
-    "lightning.pytorch.core.LightningModule", "pytorch_lightning.LightningModule",
-    "pytorch_lightning.core.LightningModule", "pytorch_lightning.core.module.LightningModule",
-    "transformers.PreTrainedModel", "transformers.modeling_utils.PreTrainedModel",
-    "diffusers.ModelMixin", "diffusers.models.modeling_utils.ModelMixin",
-})
 # torch.nn sub-packages whose classes are no Modules (PackedSequence, SDPBackend, ...)
 _NN_NOT_MODULES = frozenset({"functional", "utils", "init", "attention", "grad", "common_types"})
-# consumers that take an iterable of parameters and exhaust it
-CONSUMER_BUILTINS = frozenset(
-    {"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max", "any", "all", "dict",
-     "collections.deque"}
-)
-CONSUMER_QUALNAMES = frozenset(
-    {
-        "torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad_value_",
-        "torch.nn.utils.clip_grad.clip_grad_norm_", "torch.nn.utils.clip_grad.clip_grad_value_",
-        "torch.nn.utils.parameters_to_vector", "torch.nn.utils.get_total_norm",
-        "torch.nn.utils.clip_grads_with_norm_", "torch.nn.ParameterList",
-        "torch.nn.utils.convert_parameters.parameters_to_vector",
-        "torch.cat", "torch.stack", "torch._foreach_norm",
-    }
-)
-LAZY_WRAPPERS = frozenset({"filter", "map", "zip", "enumerate", "iter", "reversed",
-                           "itertools.chain", "itertools.chain.from_iterable", "itertools.islice"})
 
 
 @dataclass
@@ -234,10 +178,6 @@ def _self_attr_values(fn: cst.FunctionDef, attr: str, values: list) -> None:
             t = node.target
             if isinstance(t, cst.Attribute) and t.attr.value == attr:
                 values.append(None)
-
-
-# iterators that never end (``itertools.repeat`` only without ``times``)
-ENDLESS_ITERATORS = frozenset({"itertools.count", "itertools.cycle", "itertools.repeat"})
 
 
 _SCOPES = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})

@@ -1,7 +1,8 @@
 """Abstract values of the shared dataflow layer.
 
-The interpreter in ``dataflow.py`` evaluates expressions to these values.  They say
-only what can be proved: anything else is ``UNKNOWN``, and rules stay silent on it.
+The interpreter (``interpreter.py``, ``dataflow.py``) evaluates expressions to these
+values.  They say only what can be proved: anything else is ``UNKNOWN``, and rules stay
+silent on it.
 """
 
 from __future__ import annotations
@@ -261,8 +262,12 @@ class OptimizerValue:
 
 @dataclass(eq=False)
 class Scaled:
-    """``lr``, ``lr / 10``, ``2 * lr``: a name's value times a literal factor (PG008)."""
+    """``lr``, ``lr / 10``, ``2 * lr``: a name's value times a literal factor (PG008).
+
+    ``symbols``: ``(name, default)`` of the parameters whose literal default the factor
+    takes (``lr * head_mult`` in ``def build(lr, head_mult=10)``)."""
 
     root: Root
     factor: float
     node: cst.CSTNode | None = None
+    symbols: tuple = ()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pglint.static.overlap import describe, overlap
+from pglint.static.overlap import _prefix, atoms_overlap, describe
 from pglint.static.rules import Report, RuleContext, optimizer_label, short
 
 CODE = "PG003"
@@ -34,15 +34,42 @@ def _updates(opt, facts, after: int = 0) -> bool:
     return opt.used_at > after or any(h in facts.used_handles for h in opt.handles)
 
 
+def _fresh(facts) -> dict:
+    """opt id -> module paths given new parameters after the optimizer was built
+    (``model.extra = nn.Linear(...)``): a group added later under such a path holds the
+    new parameters, none of the old groups' (``add_param_group``, the way to grow)."""
+    out: dict = {}
+    for c in facts.model_changes:
+        for opt in c.alive:
+            out.setdefault(opt.id, []).append(c.target)
+    return out
+
+
+def _overlap(x, y, fresh=()):
+    """The first pair of atoms that provably share parameters, or None; an atom of ``y``
+    at or under a ``fresh`` path shares none."""
+    if not x.known or not y.known:
+        return None
+    ys = [b for b in y.atoms
+          if not any(t.root == b.root and _prefix(t.path, b.path) for t in fresh)]
+    for a in x.atoms:
+        for b in ys:
+            if atoms_overlap(a, b):
+                return a, b
+    return None
+
+
 def check(facts, rc: RuleContext):
     added = {id(ag.group): ag for ag in facts.add_groups}
+    fresh = _fresh(facts) if facts.model_changes else {}
     for opt in facts.optimizers:
         label = optimizer_label(opt, rc)
         reported = False
+        new = fresh.get(opt.id, ())
         for j, gj in enumerate(opt.groups):
             for i in range(j):
                 gi = opt.groups[i]
-                hit = overlap(gi.params, gj.params)
+                hit = _overlap(gi.params, gj.params, new)
                 if hit is None:
                     continue
                 via = (f"the group added at line {rc.line(added[id(gj)].call)}"
@@ -66,7 +93,7 @@ def check(facts, rc: RuleContext):
             hit = None
             for gi in peer.groups:
                 for gj in opt.groups:
-                    hit = overlap(gi.params, gj.params)
+                    hit = _overlap(gi.params, gj.params)
                     if hit is not None:
                         break
                 if hit is not None:

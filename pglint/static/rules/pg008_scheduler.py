@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pglint.static.filters import code
 from pglint.static.rules import Report, RuleContext, optimizer_label
 from pglint.static.values import Const, OptimizerValue, PathValue, Scaled
 
@@ -27,20 +28,25 @@ def group_lrs(opt: OptimizerValue):
             return None
         if _number(v):
             lrs.append(v.value)
-        elif isinstance(v, Scaled) or isinstance(v, PathValue) and not v.path:
-            lrs.append(_Sym(v.root, v.factor if isinstance(v, Scaled) else 1.0))
+        elif isinstance(v, Scaled):
+            lrs.append(_Sym(v.root, v.factor, v.symbols, v.node))
+        elif isinstance(v, PathValue) and not v.path:
+            lrs.append(_Sym(v.root, 1.0))
         else:
             return None
     # literal lrs compare as numbers; ``lr`` and ``lr / 10`` of one binding by their factors
     kinds = {x.root if isinstance(x, _Sym) else None for x in lrs}
-    return lrs if len(kinds) == 1 else None
+    # a factor taken from a parameter's default: at most one such parameter (two could be
+    # given equal values by a caller)
+    assumed = {n for x in lrs if isinstance(x, _Sym) for n, _ in x.symbols}
+    return lrs if len(kinds) == 1 and len(assumed) <= 1 else None
 
 
 class _Sym:
     """A group lr that is a binding times a literal factor: ``lr``, ``lr / 10``."""
 
-    def __init__(self, root, factor: float):
-        self.root, self.factor = root, factor
+    def __init__(self, root, factor: float, symbols: tuple = (), node=None):
+        self.root, self.factor, self.symbols, self.node = root, factor, symbols, node
 
     def __eq__(self, other):
         return isinstance(other, _Sym) and (self.root, self.factor) == (other.root, other.factor)
@@ -49,6 +55,9 @@ class _Sym:
         return hash((self.root, self.factor))
 
     def __repr__(self):
+        if self.symbols and self.node is not None:
+            given = ", ".join(f"{n}={v:g}" for n, v in self.symbols)
+            return f"{code(self.node)} ({given} by default)"
         return self.root.name if self.factor == 1 else f"{self.root.name} * {self.factor:g}"
 
 

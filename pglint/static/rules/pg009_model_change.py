@@ -20,10 +20,23 @@ def _built_from(opt, change) -> bool:
     return False
 
 
+def _given_later(opt, change, facts) -> bool:
+    """``opt.add_param_group`` adds the parameters of the changed path (at, under or
+    above it): the new layer is handed to the optimizer (the way to grow a model)."""
+    t = change.target
+    return any(ag.opt is opt and ag.group.params.known
+               and any(a.root == t.root and (_prefix(t.path, a.path) or _prefix(a.path, t.path)
+                                             and a.recursive and not a.filter)
+                       for a in ag.group.params.atoms)
+               for ag in facts.add_groups)
+
+
 def check(facts, rc: RuleContext):
     for change in facts.model_changes:
+        if change.excused:
+            continue
         for opt in change.alive:
-            if opt.replaced or not _built_from(opt, change):
+            if opt.replaced or not _built_from(opt, change) or _given_later(opt, change, facts):
                 continue
             where = describe(Atom(change.target.root, change.target.path))
             yield Report(
