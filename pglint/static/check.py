@@ -163,18 +163,14 @@ class Plan:
     skipped: list = field(default_factory=list)  # .py entries that are not regular files
 
 
-def plan(paths: list[str], **kw) -> Plan:
+@resolving_once()
+def plan(paths: list[str], *, config_path=None, force_exclude: bool = False,
+         stdin_filename: str | None = None, extend_ignore=(), per_file_ignores=None) -> Plan:
     """Resolve paths and configurations.  ``-`` (alone) is stdin, named ``stdin_filename``
     for configuration discovery, per-file-ignores, --force-exclude and output.
 
     Raises ConfigError for a broken configuration.
     """
-    with resolving_once():
-        return _plan(paths, **kw)
-
-
-def _plan(paths: list[str], *, config_path=None, force_exclude: bool = False,
-          stdin_filename: str | None = None, extend_ignore=(), per_file_ignores=None) -> Plan:
     paths = list(paths) or ([STDIN] if stdin_filename else ["."])
     use_stdin = paths == [STDIN]
     first = Path(stdin_filename or ".") if use_stdin else Path(paths[0])
@@ -232,6 +228,7 @@ def _plan(paths: list[str], *, config_path=None, force_exclude: bool = False,
     return out
 
 
+@resolving_once()
 def run(paths: list[str], *, select=None, extend_select=(), ignore=None, extra_keys=(),
         config_path=None, fix: bool = False, diff: bool = False, unsafe_fixes: bool = False,
         jobs: int | None = None, stdin: bytes | None = None, the_plan: Plan | None = None,
@@ -244,15 +241,6 @@ def run(paths: list[str], *, select=None, extend_select=(), ignore=None, extra_k
     sets ``PGLINT_NO_CACHE``).
     Raises ConfigError for a broken configuration.
     """
-    with resolving_once():
-        return _run(paths, select=select, extend_select=extend_select, ignore=ignore,
-                    extra_keys=extra_keys, config_path=config_path, fix=fix, diff=diff,
-                    unsafe_fixes=unsafe_fixes, jobs=jobs, stdin=stdin, the_plan=the_plan,
-                    cache=cache, **plan_args)
-
-
-def _run(paths, *, select, extend_select, ignore, extra_keys, config_path, fix, diff,
-         unsafe_fixes, jobs, stdin, the_plan, cache, **plan_args) -> tuple[CheckRun, list[str]]:
     pl = the_plan or plan(paths, config_path=config_path, **plan_args)
     files = [_display(f) for f in pl.files]
     # one Options per configuration; CLI flags override the file's configuration
