@@ -51,3 +51,99 @@ def test_helper_iterating_only_sometimes_is_silent(tmp_path: Path):
     main = _project(tmp_path, "    if params is None:\n        return 0\n"
                               "    return sum(1 for _ in params)\n")
     assert _findings(main) == []
+
+
+GROUPS = (
+    "def get_groups(model, lr=0.1, **overrides):\n"
+    "    decay = [p for p in model.parameters() if p.ndim >= 2]\n"
+    "    return [{'params': decay, 'learning_rate': lr, **overrides}]\n"
+)
+
+
+def _package(tmp_path: Path, helper: str, main: str) -> Path:
+    """pkg/util/groups.py holding ``helper``, pkg/train.py holding ``main``."""
+    (tmp_path / "pyproject.toml").write_text("[tool.pglint]\n")
+    util = tmp_path / "pkg" / "util"
+    util.mkdir(parents=True)
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (util / "__init__.py").write_text("")
+    (util / "groups.py").write_text(helper)
+    (tmp_path / "pkg" / "train.py").write_text(main)
+    return tmp_path / "pkg" / "train.py"
+
+
+def test_returned_groups_reach_the_optimizer_through_every_import_form(tmp_path: Path):
+    main = _package(tmp_path, GROUPS, (
+        "import torch\n"
+        "from .util.groups import get_groups\n"
+        "from .util import groups as g\n"
+        "import pkg.util.groups as absolute\n"
+        "def build(model):\n"
+        "    a = torch.optim.AdamW(get_groups(model))\n"
+        "    b = torch.optim.AdamW(g.get_groups(model))\n"
+        "    c = torch.optim.AdamW(absolute.get_groups(model))\n"
+        "    return a, b, c\n"))
+    run, _ = check.run([str(main)])
+    assert [(f.line, f.code) for f in run.findings] == [(6, "PG004"), (7, "PG004"), (8, "PG004")]
+    f = run.findings[0]
+    assert "'learning_rate' (written at util/groups.py:3)" in f.message
+    assert "did you mean 'lr'" in f.message and "util/groups.py:3" in f.help
+    assert f.fix is None  # the key is written in another file: no edit at the call
+
+
+def test_callers_keywords_flow_into_the_helpers_overrides(tmp_path: Path):
+    main = _package(tmp_path, GROUPS, (
+        "import torch\n"
+        "from .util.groups import get_groups\n"
+        "def build(model):\n"
+        "    return torch.optim.SGD(get_groups(model, lr=0.1, momentum=-1, nesterov=1), lr=0.1)\n"))
+    run, _ = check.run([str(main)])
+    got = sorted((f.line, f.column, f.code) for f in run.findings)
+    # 'learning_rate' at the call; 'momentum=-1' at the caller's own keyword, once
+    assert [c for _, _, c in got] == ["PG004", "PG005"]
+    assert got[1][1] > got[0][1]
+    assert "lr" not in {f.message.split("'")[1] for f in run.findings}  # a named parameter
+
+
+def test_helper_with_two_returns_or_no_group_is_silent(tmp_path: Path):
+    main = _package(tmp_path, (
+        "def get_groups(model, fast):\n"
+        "    if fast:\n"
+        "        return [{'params': model.parameters(), 'learning_rate': 1.0}]\n"
+        "    return list(model.parameters())\n"
+        "def plain(model):\n"
+        "    return list(model.parameters())\n"), (
+        "import torch\n"
+        "from .util.groups import get_groups, plain\n"
+        "def build(model):\n"
+        "    return torch.optim.AdamW(get_groups(model, True)), torch.optim.AdamW(plain(model))\n"))
+    assert _findings(main) == []
+
+
+def test_module_that_spells_no_group_key_is_not_parsed(tmp_path: Path):
+    main = _package(tmp_path, "def scale(x):\n    return 2 * x\n", (
+        "import torch\n"
+        "from .util.groups import scale\n"
+        "def build(model):\n"
+        "    return torch.optim.AdamW(model.parameters(), lr=scale(1e-3))\n"))
+    assert _findings(main) == []
+    assert not [k for k in project._MEMO if Path(k[0]).name == "groups.py"
+                and Path(k[0]).parent == (tmp_path / "pkg" / "util").resolve()]
+
+
+def test_helper_group_without_params_is_reported_at_the_call(tmp_path: Path):
+    # (a module read only for its groups must spell a 'params' key somewhere: here the
+    # correct builder beside the misspelt one)
+    main = _package(tmp_path, (
+        "def get_groups(model):\n"
+        "    return [{'param': list(model.parameters()), 'lr': 0.1}]\n"
+        "def head_groups(model):\n"
+        "    return [{'params': model.head.parameters()}]\n"), (
+        "import torch\n"
+        "from .util.groups import get_groups\n"
+        "def build(model):\n"
+        "    return torch.optim.SGD(get_groups(model), lr=0.1)\n"))
+    run, _ = check.run([str(main)])
+    assert [(f.line, f.code) for f in run.findings] == [(4, "PG001")]
+    assert "built at util/groups.py:2" in run.findings[0].message
+    assert "instead of 'param'" in run.findings[0].message and run.findings[0].fix is None

@@ -42,6 +42,10 @@ _NN_NOT_MODULES = frozenset({"functional", "utils", "init", "attention", "grad",
 class FileContext:
     module: cst.Module
     imports: dict = field(default_factory=dict)  # local alias -> dotted qualified name
+    # ``from .helpers import f`` / ``from . import helpers``: local alias -> ".helpers.f" /
+    # ".helpers" (one leading dot per level).  Only project summaries read these: a
+    # relative import names a module of this package, never torch's
+    relative_imports: dict = field(default_factory=dict)
     functions: dict = field(default_factory=dict)  # module-level name -> FunctionDef
     classes: dict = field(default_factory=dict)  # module-level name -> ClassDef
     methods: dict = field(default_factory=dict)  # (class name, method) -> FunctionDef
@@ -118,6 +122,17 @@ class FileContext:
         if got is None:
             got = self._finishes[fn] = _can_return(fn.body) or _completes(fn.body.body, self)
         return got
+
+    def project_qualname(self, node: cst.BaseExpression) -> str | None:
+        """The dotted name of an imported function as a module path would spell it
+        (``utils.get_groups``, ``.lr_decay.param_groups_lrd`` for a relative import), or
+        None when the callee is not imported."""
+        if isinstance(node, cst.Attribute):
+            base = self.project_qualname(node.value)
+            return None if base is None else f"{base}.{node.attr.value}"
+        if isinstance(node, cst.Name):
+            return self.imports.get(node.value) or self.relative_imports.get(node.value)
+        return None
 
     def is_imported(self, node: cst.BaseExpression) -> bool:
         while isinstance(node, cst.Attribute):
@@ -381,7 +396,16 @@ class _Collector:
                 self.ctx.imports[full.split(".")[0]] = full.split(".")[0]
 
     def _import_from(self, node: cst.ImportFrom) -> None:
-        if node.module is None or node.relative or isinstance(node.names, cst.ImportStar):
+        if isinstance(node.names, cst.ImportStar):
+            return
+        if node.relative:
+            base = "." * len(node.relative) + (code(node.module) + "." if node.module else "")
+            for alias in node.names:
+                name = code(alias.name)
+                local = alias.asname.name.value if alias.asname is not None else name
+                self.ctx.relative_imports[local] = base + name
+            return
+        if node.module is None:
             return
         mod = code(node.module)
         for alias in node.names:

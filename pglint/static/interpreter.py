@@ -15,6 +15,7 @@ few methods documented as hooks).  Nothing here names torch or any other library
 from __future__ import annotations
 
 import ast
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from pglint.static.context import (
 )
 from pglint.static.facts import Facts, Reuse, TooComplex
 from pglint.static.filters import code
-from pglint.static.project import summary as project_summary
+from pglint.static.project import NOT_LITERAL, summary as project_summary
 from pglint.static.values import (
     UNKNOWN,
     UNKNOWN_PARAMS,
@@ -697,8 +698,7 @@ class PyInterpreter:
                             and got[0].id not in self.iterating:
                         before.append((a.value, got[0], self.state.consumed[got[0].id]))
         n = len(self.facts.reuses)
-        value = m(node)
-        self.project_call(node)
+        value = self.project_call(node, m(node))
         for arg, it, first in before:
             if not any(r.second is arg for r in self.facts.reuses[n:]):
                 r = Reuse(it, first, arg, in_loop=False, call=True)
@@ -711,27 +711,29 @@ class PyInterpreter:
                     self.closure_call(fn.node)
         return value
 
-    def project_call(self, node: cst.Call) -> None:
-        """A function imported from another module of the project, given one-shot
-        iterators by name: it consumes them as its summary says (see project.py)."""
+    def project_call(self, node: cst.Call, value: Any) -> Any:
+        """A function imported from another module of the project (see project.py): it
+        consumes the one-shot iterators it is given as its summary says, and a call whose
+        value is otherwise unknown returns the groups the summary records."""
         func = node.func
-        if not isinstance(func, (cst.Name, cst.Attribute)) or not node.args \
-                or not self.ctx.is_imported(func):
-            return
+        q = self.ctx.project_qualname(func) if isinstance(func, (cst.Name, cst.Attribute)) \
+            else None
+        if q is None:
+            return value
+        starred = any(a.star for a in node.args)  # which parameter gets what is unknown
         its, pos = [], 0
-        for a in node.args:
-            if a.star:
-                return  # which parameter gets what is unknown
+        for a in () if starred else node.args:
             if isinstance(a.value, cst.Name):
                 got = self.state.env.get(a.value.value)
                 if got is not None and isinstance(got[0], OneShot):
                     its.append((a, pos if a.keyword is None else a.keyword.value, got[0]))
             if a.keyword is None:
                 pos += 1
-        q = self.ctx.qualname(func) if its else None
-        s = project_summary(getattr(self.ctx, "path", None), q) if q else None
+        if not its and value is not UNKNOWN:
+            return value
+        s = project_summary(getattr(self.ctx, "path", None), q, for_returns=not its)
         if s is None:
-            return
+            return value
         for a, where, it in its:
             p = where if isinstance(where, str) else s.params[where] if where < len(s.params) \
                 else None
@@ -741,6 +743,42 @@ class PyInterpreter:
                     self.facts.reuses.append(r)
             elif p in s.consumes:
                 self.consume(it, a.value, use=False)  # what else it does with it: unread
+        if value is UNKNOWN and s.returns is not None:
+            return self.returned_groups(node, s, starred)
+        return value
+
+    def returned_groups(self, node: cst.Call, s, starred: bool) -> Any:
+        """The groups a project function returns, as values of this file: their keys and
+        literal values, at the call (``origin`` names where the helper writes each one),
+        and the call's own extra keywords where the helper spreads its ``**kwargs``."""
+        r = s.returns
+        try:
+            where = os.path.relpath(r.path, os.path.dirname(os.path.abspath(self.ctx.path)))
+        except (TypeError, ValueError):  # another drive
+            where = r.path
+        extra = [a for a in node.args if a.keyword is not None
+                 and a.keyword.value not in s.keywords]
+        groups = []
+        for shape in r.groups:
+            if shape is None:
+                groups.append(UNKNOWN)
+                continue
+            d = GroupDict(node, open=shape.open, template=shape.template, escaped=True,
+                          origin=f"{where}:{shape.line}")
+            for k, v, line in shape.keys:
+                value = UNKNOWN if k == "params" or v is NOT_LITERAL else Const(v, node)
+                d.keys[k] = KeyEntry(node, node, value, origin=f"{where}:{line}")
+            if shape.spreads_kwargs:
+                d.open |= starred
+                for a in extra:  # the caller's keywords, at the caller's nodes
+                    k = a.keyword.value
+                    v = literal(a.value)
+                    d.keys[k] = KeyEntry(a.keyword, a.value, UNKNOWN if v is UNKNOWN or k in d.keys
+                                         else Const(v, a.value))
+            groups.append(d)
+        if r.single:
+            return groups[0]
+        return ListObj(node, groups, r.open)
 
     def closure_call(self, fn: cst.FunctionDef) -> None:
         """Run a nested function where it is called: its free names see this scope's

@@ -140,6 +140,9 @@ class KeyEntry:
     key_node: cst.CSTNode  # the key expression (or the keyword's name in dict(...))
     value_node: cst.CSTNode
     value: Any
+    # written in another module of the project ("lr_decay.py:18"): the nodes are the call
+    # that returned the group, so a finding names this place and offers no edit
+    origin: str | None = None
 
 
 @dataclass(eq=False)
@@ -162,6 +165,7 @@ class GroupDict:
     # group dicts stored under keys pglint cannot read (``groups[name] = {...}``): they come
     # back from ``groups.values()``
     members: list = field(default_factory=list)
+    origin: str | None = None  # built in another module (see KeyEntry.origin)
 
 
 @dataclass(eq=False)

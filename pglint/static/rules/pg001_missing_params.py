@@ -12,11 +12,20 @@ CODE = "PG001"
 def check(facts, rc: RuleContext):
     seen = set()
     for d, _opt in facts.dicts_to_optimizer:
-        if id(d.node) in seen or d.open or "params" in d.keys:
+        if (id(d.node), d.origin) in seen or d.open or "params" in d.keys:
             continue
-        seen.add(id(d.node))
+        seen.add((id(d.node), d.origin))
         near = [k for k in d.keys if hyperparams.did_you_mean(k, ["params"]) == "params"]
-        if len(near) == 1:
+        if d.origin is not None:  # returned by a helper of another module: no edit here
+            yield Report(
+                CODE, d.node,
+                f"group dict built at {d.origin} has no 'params' key"
+                + (f"; did you mean 'params' instead of '{near[0]}'?" if len(near) == 1
+                   else f" (it has {', '.join(repr(k) for k in d.keys) or 'no keys'})"),
+                help=f"give the group its tensors in {d.origin}: torch raises "
+                     "KeyError: 'params' when it builds the optimizer",
+            )
+        elif len(near) == 1:
             key = near[0]
             entry = d.keys[key]
             yield Report(

@@ -19,9 +19,12 @@ def check(facts, rc: RuleContext):
         for key, entry in d.keys.items():
             # one report per written key: a helper's dict reaches optimizers once per call,
             # its keys from the caller's keywords (**overrides) differ between calls
-            if key in keys or key in readable_always or (id(entry.key_node), opt.cls) in seen:
+            # a group returned by a helper of another module is reported at the call, one
+            # report per key it writes
+            once = (id(entry.key_node), entry.origin and key, opt.cls)
+            if key in keys or key in readable_always or once in seen:
                 continue
-            seen.add((id(entry.key_node), opt.cls))
+            seen.add(once)
             if "params" not in d.keys and hyperparams.did_you_mean(key, ["params"]):
                 continue  # PG001 reports the missing 'params'
             guess = hyperparams.did_you_mean(key, keys)
@@ -29,19 +32,20 @@ def check(facts, rc: RuleContext):
             # dict(...) does not compile; a repeated literal key changes the value), with
             # another key renamed the same way, or with keys pglint cannot see
             collides = guess is not None and (
-                guess in d.keys or d.open
+                guess in d.keys or d.open or entry.origin is not None
                 or sum(hyperparams.did_you_mean(k, keys) == guess for k in d.keys
                        if k not in keys) > 1)
+            written = f"group key '{key}'" + (f" (written at {entry.origin})" if entry.origin else "")
             if guess is not None:
-                msg = f"group key '{key}' is never read by {opt.cls.name}; did you mean '{guess}'?"
-                help_ = (f"rename it to '{guess}': as written the optimizer's default "
-                         f"{guess} applies to this group")
+                msg = f"{written} is never read by {opt.cls.name}; did you mean '{guess}'?"
+                help_ = (f"rename it to '{guess}'" + (f" in {entry.origin}" if entry.origin else "")
+                         + f": as written the optimizer's default {guess} applies to this group")
                 fix = None if collides else Fix(
                     f"Rename '{key}' to '{guess}'",
                     (rc.edit(entry.key_node, rc.code(entry.key_node).replace(key, guess, 1)),),
                     safe=False)
             else:
-                msg = f"group key '{key}' is never read by {opt.cls.name} nor by this project"
+                msg = f"{written} is never read by {opt.cls.name} nor by this project"
                 help_ = (f"remove it, or if another package reads it, allow it: "
                          f"extra-keys = [\"{key}\"] under [tool.pglint]")
                 fix = None

@@ -10,18 +10,27 @@ CODE = "PG005"
 
 
 def check(facts, rc: RuleContext):
+    # a helper's dict reaches optimizers once per call, and the caller's keywords
+    # (``**overrides``) go into every dict the helper spreads them in: one report per place
     seen = set()
+    for report in _reports(facts):
+        once = (id(report.node), report.message)
+        if once not in seen:
+            seen.add(once)
+            yield report
+
+
+def _reports(facts):
     for d, opt in facts.dicts_to_optimizer:
-        if (id(d.node), opt.cls) in seen:
-            continue
-        seen.add((id(d.node), opt.cls))
         keys = opt.cls.keys
         for key, entry in d.keys.items():
             if not isinstance(entry.value, Const):
                 continue
             problem = hyperparams.check_value(key, entry.value.value, keys)
             if problem is not None:
-                yield Report(CODE, entry.value_node, f"{problem}; {opt.cls.name} never validates group values",
+                where = f" (written at {entry.origin})" if entry.origin else ""
+                yield Report(CODE, entry.value_node,
+                             f"{problem}{where}; {opt.cls.name} never validates group values",
                              help=_HELP.get(key, "torch validates constructor arguments only; "
                                                  "fix the value"))
         nesterov = d.keys.get("nesterov")
@@ -32,7 +41,9 @@ def check(facts, rc: RuleContext):
             continue
         problem = hyperparams.check_nesterov(effective, keys)
         if problem is not None:
-            yield Report(CODE, nesterov.value_node, f"{problem}; {opt.cls.name} never validates group values",
+            where = f" (written at {nesterov.origin})" if nesterov.origin else ""
+            yield Report(CODE, nesterov.value_node,
+                         f"{problem}{where}; {opt.cls.name} never validates group values",
                          help="set momentum > 0 and dampening=0 in the group, or drop nesterov")
 
 
