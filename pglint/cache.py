@@ -37,6 +37,8 @@ _ALLOWED = frozenset({
     ("pglint.static.engine", "FileResult"), ("pglint.static.engine", "Pending"),
     ("pglint.finding", "Finding"), ("pglint.finding", "Fix"), ("pglint.finding", "Edit"),
     ("pglint.static.keyreads", "KeyReads"),
+    ("pglint.static.project", "Summary"), ("pglint.static.project", "Returned"),
+    ("pglint.static.project", "GroupShape"), ("pglint.static.project", "NOT_LITERAL"),
     ("builtins", "set"), ("builtins", "frozenset"),
 })
 
@@ -255,7 +257,13 @@ def check_files(names: list[str], options, jobs, root_of, caches: dict) -> list:
             out[name] = hit
             continue
         todo.append((name, c, key, stamp))
-    checked = engine.check_files([t[0] for t in todo], options, jobs) if todo else []
+    from pglint.static import project
+
+    project.STORE = True  # imported helpers' summaries are kept beside the results
+    try:
+        checked = engine.check_files([t[0] for t in todo], options, jobs) if todo else []
+    finally:
+        project.STORE = False
     for (name, c, key, before), r in zip(todo, checked):
         if c is not None and cacheable(r) and _unchanged(name, before):
             c.put(key, r)

@@ -33,7 +33,8 @@ def _findings(path: Path) -> list:
 def test_only_imported_modules_are_read(tmp_path: Path):
     main = _project(tmp_path, "    return sum(p.numel() for p in params)\n")
     assert _findings(main) == [(6, "PG002")]
-    read = {Path(k[0]).name for k in project._MEMO if Path(k[0]).parent == tmp_path.resolve()}
+    read = {Path(k[0]).name for k, functions in project._MEMO.items()
+            if "" in functions and Path(k[0]).parent == tmp_path.resolve()}
     assert read == {"helpers.py"}  # never the module nobody imports
 
 
@@ -127,23 +128,51 @@ def test_module_that_spells_no_group_key_is_not_parsed(tmp_path: Path):
         "def build(model):\n"
         "    return torch.optim.AdamW(model.parameters(), lr=scale(1e-3))\n"))
     assert _findings(main) == []
-    assert not [k for k in project._MEMO if Path(k[0]).name == "groups.py"
-                and Path(k[0]).parent == (tmp_path / "pkg" / "util").resolve()]
+    parsed = [k for k, functions in project._MEMO.items() if "" in functions
+              and Path(k[0]) == (tmp_path / "pkg" / "util" / "groups.py").resolve()]
+    assert not parsed
 
 
 def test_helper_group_without_params_is_reported_at_the_call(tmp_path: Path):
-    # (a module read only for its groups must spell a 'params' key somewhere: here the
-    # correct builder beside the misspelt one)
+    # (a function is read for its groups only when its own text spells a group key: here
+    # the head's group, beside the misspelt one)
     main = _package(tmp_path, (
         "def get_groups(model):\n"
-        "    return [{'param': list(model.parameters()), 'lr': 0.1}]\n"
-        "def head_groups(model):\n"
-        "    return [{'params': model.head.parameters()}]\n"), (
+        "    return [{'params': model.head.parameters()},\n"
+        "            {'param': list(model.body.parameters()), 'lr': 0.1}]\n"), (
         "import torch\n"
         "from .util.groups import get_groups\n"
         "def build(model):\n"
         "    return torch.optim.SGD(get_groups(model), lr=0.1)\n"))
     run, _ = check.run([str(main)])
     assert [(f.line, f.code) for f in run.findings] == [(4, "PG001")]
-    assert "built at util/groups.py:2" in run.findings[0].message
+    assert "built at util/groups.py:3" in run.findings[0].message
     assert "instead of 'param'" in run.findings[0].message and run.findings[0].fix is None
+
+
+def test_summaries_are_kept_in_the_cache_for_the_next_run(tmp_path: Path):
+    main = _package(tmp_path, GROUPS, (
+        "import torch\n"
+        "from .util.groups import get_groups\n"
+        "def build(model):\n"
+        "    return torch.optim.AdamW(get_groups(model))\n"))
+    first, _ = check.run([str(main)])
+    assert [f.code for f in first.findings] == ["PG004"]
+    project._MEMO.clear()  # a new process: only the disk holds the summary
+    main.write_text(main.read_text() + "# edited\n")  # the checked file changed
+    calls = []
+    real = project._summarise
+    project._summarise = lambda *a: calls.append(a) or real(*a)
+    try:
+        second, _ = check.run([str(main)])
+        assert [f.message for f in second.findings] == [f.message for f in first.findings]
+        assert calls == []  # the helper was not interpreted again
+        project._MEMO.clear()
+        helper = tmp_path / "pkg" / "util" / "groups.py"
+        helper.write_text(GROUPS.replace("'learning_rate'", "'lr'"))
+        st = helper.stat()
+        os.utime(helper, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+        third, _ = check.run([str(main)])
+        assert third.findings == [] and len(calls) == 1  # an edited helper is read again
+    finally:
+        project._summarise = real

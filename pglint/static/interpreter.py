@@ -729,7 +729,10 @@ class PyInterpreter:
                     its.append((a, pos if a.keyword is None else a.keyword.value, got[0]))
             if a.keyword is None:
                 pos += 1
-        if not its and value is not UNKNOWN:
+        # the groups a call returns are looked up in the checked file only: a summary run
+        # inside another module follows no further module for them (each would be parsed)
+        returns = value is UNKNOWN and not getattr(self.ctx, "summarised", False)
+        if not its and not returns:
             return value
         s = project_summary(getattr(self.ctx, "path", None), q, for_returns=not its)
         if s is None:
@@ -743,7 +746,7 @@ class PyInterpreter:
                     self.facts.reuses.append(r)
             elif p in s.consumes:
                 self.consume(it, a.value, use=False)  # what else it does with it: unread
-        if value is UNKNOWN and s.returns is not None:
+        if returns and s.returns is not None:
             return self.returned_groups(node, s, starred)
         return value
 

@@ -18,18 +18,22 @@ iterator, or could return groups (the module's text defines the function and spe
 ``params`` key); then one parse of that module (a pre-commit run on one file reads only
 modules it imports, never the whole project).  Summaries live in an in-process memo
 keyed by the module's path, size and mtime, so a module imported by many checked files
-is read once per run, and an edited module is read again.
+is read once per run, and an edited module is read again; with the result cache on they
+are also stored in the project's ``.pglint_cache/`` under the same key, so the next run
+(a pre-commit run on the one file that changed) reads them back instead of parsing and
+interpreting the helpers again.  A checked file's cached result records the modules its
+check read (``DEPENDS``) and is re-checked when one of them changes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import libcst as cst
 
 from pglint.config import find_root
 
@@ -40,7 +44,17 @@ _MEMO: dict[tuple, dict] = {}  # (path, size, mtime_ns) -> {function name: Summa
 DEPENDS: list = []
 
 
-NOT_LITERAL: Any = object()  # a group value that is no literal (it may depend on the call)
+class _NotLiteral:
+    """A group value that is no literal (it may depend on the call)."""
+
+    def __repr__(self) -> str:
+        return "NOT_LITERAL"
+
+    def __reduce__(self):  # pickled by name: the one instance comes back
+        return "NOT_LITERAL"
+
+
+NOT_LITERAL: Any = _NotLiteral()
 KWARGS = "**"  # the key under which the summary run binds the function's ``**kwargs``
 
 
@@ -117,7 +131,7 @@ def _module_file(importer: str, dotted: str) -> Path | None:
 def summary(importer: str | None, qualname: str, *, for_returns: bool = False) -> Summary | None:
     """The summary of ``qualname`` (``utils.get_groups``) if it is a module-level function
     of a project module, else None.  ``for_returns``: only the groups it returns are
-    wanted, so a module whose text cannot build a group for that function is not parsed."""
+    wanted, so a function whose text spells no group key is not read."""
     mod, _, name = qualname.rpartition(".")
     if not mod.strip(".") and mod:  # ``from . import f``: f is a module, not a function
         return None
@@ -132,43 +146,101 @@ def summary(importer: str | None, qualname: str, *, for_returns: bool = False) -
     DEPENDS.append(key)
     functions = _MEMO.get(key)
     if functions is None:
-        if for_returns and not _may_build_groups(key, name):
-            return None
-        functions = _MEMO[key] = {"": _context(path, st.st_size)}
+        functions = _MEMO[key] = _stored(key)
     if name not in functions:
+        if for_returns:
+            gate = functions.get("?" + name)
+            if gate is None:
+                gate = functions["?" + name] = _may_build_groups(key, name)
+                _store(key, functions)
+            if not gate:
+                return None
         if (key, name) in _ACTIVE:
             return None  # modules that import each other: no summary inside the cycle
+        if "" not in functions:
+            functions[""] = _context(path, st.st_size)
         _ACTIVE.add((key, name))
         try:
             functions[name] = _summarise(functions[""], name)
         finally:
             _ACTIVE.discard((key, name))
+        _store(key, functions)
     return functions[name]
 
 
 _ACTIVE: set = set()
 
+# The result cache is on (cache.py sets this for a run, and worker processes inherit it):
+# summaries are kept in the project's ``.pglint_cache/`` too, one entry per module and
+# its size and mtime, so a pre-commit run on one file does not interpret its imported
+# helpers again while they are unchanged.
+STORE = False
 
-_GROUP_KEY = re.compile(rb"""['"]params['"]|\bparams\s*=(?!=)""")
-_GATES: dict = {}  # (path, size, mtime_ns, name) -> may the text build a group in ``name``
+
+def _entry(key: tuple):
+    from pglint.cache import Cache
+
+    path = Path(key[0])
+    root = find_root(path.parent) or path.parent
+    digest = hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()
+    return Cache(root), "summaries-" + digest
+
+
+def _stored(key: tuple) -> dict:
+    if not STORE:
+        return {}
+    try:
+        cache, name = _entry(key)
+        functions = cache.load_index(name)
+    except Exception:  # unreadable, or from another pglint: a miss
+        return {}
+    return {k: v for k, v in functions.items() if isinstance(k, str) and k and (
+        isinstance(v, bool) if k[0] == "?" else v is None or isinstance(v, Summary))}
+
+
+def _store(key: tuple, functions: dict) -> None:
+    if STORE:
+        with contextlib.suppress(Exception):
+            cache, name = _entry(key)
+            cache.save_index({k: v for k, v in functions.items() if k}, name)
+
+
+# a group key as group builders spell it: {"params": ...}, g["params"], dict(params=...)
+_GROUP_KEY = re.compile(rb"""['"]params['"]\s*[:\]]|\bdict\((?:[^()]|\([^()]*\))*?\bparams\s*=""")
 
 
 def _may_build_groups(key: tuple, name: str) -> bool:
-    """The module defines ``name`` and spells a ``params`` group key somewhere."""
-    gate = (*key, name)
-    if gate not in _GATES:
-        try:
-            data = Path(key[0]).read_bytes() if key[1] <= _MAX_BYTES else b""
-        except OSError:
-            data = b""
-        _GATES[gate] = (re.search(rb"\bdef\s+" + re.escape(name.encode()) + rb"\s*\(", data)
-                        is not None and _GROUP_KEY.search(data) is not None)
-    return _GATES[gate]
+    """The module defines ``name`` at its top level, in at most ``_MAX_BUILDER_LINES``
+    lines, and the function's text spells a group key.  Its text runs from ``def name(`` to the next line that starts in column
+    0 (a shorter span, cut by a column-0 comment or string, can only leave it out).
+    Memoised with the module's summaries (key "?name")."""
+    try:
+        data = Path(key[0]).read_bytes() if key[1] <= _MAX_BYTES else b""
+    except OSError:
+        return False
+    m = re.search(rb"^(?:async\s+)?def\s+" + re.escape(name.encode()) + rb"\s*\(", data,
+                  re.MULTILINE)
+    if m is None:
+        return False
+    end = _COLUMN_0.search(data, m.end())
+    stop = end.start() if end else len(data)
+    # a long function (an optimizer factory with every option) costs more to interpret
+    # than its groups are worth to a pre-commit run: only builders of a screenful or two
+    return data.count(b"\n", m.end(), stop) <= _MAX_BUILDER_LINES \
+        and _GROUP_KEY.search(data, m.end(), stop) is not None
+
+
+_MAX_BUILDER_LINES = 120
+
+
+_COLUMN_0 = re.compile(rb"^[^\s#)]", re.MULTILINE)
 
 
 def _context(path: Path, size: int):
     if size > _MAX_BYTES:
         return None
+    import libcst as cst
+
     from pglint.static.context import build_context
 
     try:
@@ -177,6 +249,7 @@ def _context(path: Path, size: int):
     except Exception:  # a module that does not parse has no summary
         return None
     ctx.path = str(path)
+    ctx.summarised = True  # interpreted only for summaries (see interpreter.project_call)
     return ctx
 
 
@@ -186,6 +259,8 @@ def _summarise(ctx, name: str) -> Summary | None:
     fn = ctx.functions.get(name)
     if fn is None or fn in ctx.generator_functions:
         return None
+    import libcst as cst
+
     from pglint.static.classes import single_exit
     from pglint.static.dataflow import Facts, Interpreter, _block
     from pglint.static.values import GroupDict, KeyEntry, OneShot
@@ -217,8 +292,8 @@ def _summarise(ctx, name: str) -> Summary | None:
 
 def _returned(ctx, value) -> Returned | None:
     """The groups of a function's one returned value, or None when it is no list of
-    group dicts nor a group dict."""
-    from pglint.static.values import GroupDict, ListObj
+    group dicts nor a group dict.  Plain data (lines, literal values): it is stored."""
+    from pglint.static.values import Const, GroupDict, ListObj
 
     if isinstance(value, GroupDict):
         elements, open_, single = [value], False, True
@@ -230,25 +305,20 @@ def _returned(ctx, value) -> Returned | None:
     if lines is None:
         return None
     try:
-        return Returned(tuple(_shape(d, lines) for d in elements), open_, single, ctx.path)
+        shapes = tuple(
+            GroupShape(tuple((k, e.value.value if isinstance(e.value, Const) else NOT_LITERAL,
+                              lines[e.key_node].start.line)
+                             for k, e in d.keys.items() if k != KWARGS),
+                       lines[d.node].start.line, d.open, d.template, KWARGS in d.keys)
+            if isinstance(d, GroupDict) else None for d in elements)
     except KeyError:  # a node of another module: not a group this function builds
         return None
-
-
-def _shape(d, lines) -> GroupShape | None:
-    from pglint.static.values import Const, GroupDict
-
-    if not isinstance(d, GroupDict):
-        return None
-    keys = tuple((k, e.value.value if isinstance(e.value, Const) else NOT_LITERAL,
-                  lines[e.key_node].start.line)
-                 for k, e in d.keys.items() if k != KWARGS)
-    return GroupShape(keys, lines[d.node].start.line, d.open, d.template, KWARGS in d.keys)
+    return Returned(shapes, open_, single, ctx.path)
 
 
 def _lines(ctx):
-    """The module's node positions, computed once (only a module that returns groups
-    needs them)."""
+    """The module's node positions, computed once (only a module that returns groups needs
+    them, and the stored summary keeps the lines)."""
     if getattr(ctx, "positions", None) is None:
         from pglint.static.positions import resolve
 
