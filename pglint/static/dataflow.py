@@ -17,11 +17,12 @@ from typing import Any
 
 import libcst as cst
 
-from pglint.static import semantics
+from pglint.static import copies, semantics
 from pglint.static.classes import attr_owners, run_by_init, single_exit
 from pglint.static.context import FileContext, _target_names
 from pglint.static.facts import (  # noqa: F401  (the names rules and tools import from here)
     AddGroup,
+    CopyTrained,
     Facts,
     MethodRef,
     ModelChange,
@@ -40,6 +41,7 @@ from pglint.static.interpreter import (  # noqa: F401  (literal, _block: importe
     literal,
 )
 from pglint.static.names import class_names_can_equal, names_can_equal
+from pglint.static.overlap import _prefix
 from pglint.static.values import (
     UNKNOWN,
     UNKNOWN_PARAMS,
@@ -169,6 +171,13 @@ class Interpreter(PyInterpreter):
         # terms), and whether it builds or is handed an optimizer (then it may rebuild one)
         self.changes: list = []
         self.touches_optimizer = False
+        # PG009: (name, _DeepCopy, statement) of deep copies bound to a name other than
+        # the model's, waiting for the loop that uses them; the scope's node and syntax
+        self.copies: list = []
+        self.scope: cst.CSTNode | None = None
+        self._scope_index: copies.ScopeIndex | None = None
+        self._functions_named: dict | None = None
+        self._function_index: dict = {}
 
     # ---------------------------------------------------------- hooks of the interpreter
     def global_value(self, node: cst.Name, q: str) -> Any:
@@ -189,7 +198,11 @@ class Interpreter(PyInterpreter):
 
     def name_bound(self, target: cst.Name, value: Any, node) -> None:
         if isinstance(value, _DeepCopy):
-            self.deepcopy_rebind(node, target.value, value)
+            if self.lookup(target.value) is not value:  # student = student.to(device): the same
+                self.deepcopy_rebind(node, target.value, value)
+                if (self.report and value.alive and isinstance(node, cst.Assign)
+                        and code(value.node.args[0].value) != target.value):
+                    self.copies.append((target.value, value, node))
         elif isinstance(value, OptimizerValue) and self.local_names is None:
             value.handles.add((None, target.value, ()))  # a global, stepped in a function
 
@@ -268,13 +281,19 @@ class Interpreter(PyInterpreter):
         return True, UNKNOWN
 
     def on_method_same_module(self, node: cst.Call, func: cst.Attribute, m) -> tuple:
-        if not isinstance(func.value, cst.Call):
+        if isinstance(func.value, cst.Name):
+            base = self.lookup(func.value.value)
+            if not isinstance(base, _DeepCopy):
+                return False, None
+        elif not isinstance(func.value, cst.Call):
             return False, None
-        # Net().to(device), nn.Linear(4, 2).cuda().half(): still the new module
-        base = self.eval(func.value)
+        # Net().to(device), nn.Linear(4, 2).cuda().half(), copy.deepcopy(model).to(device),
+        # student.to(device): still the new module (the same deep copy)
+        else:
+            base = self.eval(func.value)
         for a in node.args:
             self.eval(a.value)
-        return True, base if isinstance(base, _NewModule) else UNKNOWN
+        return True, base if isinstance(base, (_NewModule, _DeepCopy)) else UNKNOWN
 
     def _receiver_call(self, node: cst.Call, func: cst.Attribute) -> tuple:
         base = self.eval_base(func.value)
@@ -334,6 +353,107 @@ class Interpreter(PyInterpreter):
         if code(value.node.args[0].value) == target_text and self.report:
             self.facts.model_changes.append(ModelChange(
                 node, code(node).strip().splitlines()[0], src, value.alive))
+
+    def stmt_For(self, node: cst.For) -> None:
+        if self.copies:
+            self.copy_trained(node)
+        super().stmt_For(node)
+
+    def stmt_While(self, node: cst.While) -> None:
+        if self.copies:
+            self.copy_trained(node)
+        super().stmt_While(node)
+
+    def copy_trained(self, loop) -> None:
+        """``student = copy.deepcopy(model)`` after ``opt`` was built over ``model``, and
+        this loop trains ``student`` while it steps ``opt``: ``opt`` steps parameters the
+        loop gives no gradient, and nothing steps the copy's.  Provable only when the copy
+        is still bound here and used nowhere in the scope but as a module (see
+        ``copies.copy_uses_ok``), the loop calls it, calls ``backward()``, steps ``opt``
+        (still the optimizer built before the copy, over ``model`` alone) and nothing else
+        but schedulers, and no name the loop reads, nor any function it calls, may reach
+        ``model``.  The first loop that uses the copy decides."""
+        for entry in list(self.copies):
+            name, dc, stmt = entry
+            got = self.state.env.get(name)
+            if got is None or got[0] is not dc:
+                continue  # not the copy on this path
+            idx = self.scope_index()
+            if idx is None or not copies.names_in(loop, idx) & {name}:
+                continue
+            self.copies.remove(entry)
+            found = self.copy_loop(loop, name, dc, idx)
+            if found is not None:
+                opt, opt_name = found
+                self.facts.copies_trained.append(CopyTrained(
+                    stmt, name, code(dc.node.args[0].value), loop, opt, opt_name))
+
+    def scope_index(self) -> copies.ScopeIndex | None:
+        if self._scope_index is None and self.scope is not None:
+            self._scope_index = copies.index_scope(self.scope)
+        return self._scope_index
+
+    def copy_loop(self, loop, name: str, dc: _DeepCopy, idx) -> tuple | None:
+        use = copies.read_loop(loop, name, idx, self.ctx)
+        in_loop = self.ctx.assigned.get(loop, set())
+        if not (use.trains_copy and use.backward) or name in in_loop:
+            return None
+        stepped: dict = {}
+        for receiver, args in use.steps:
+            opts = [(e.value, self.lookup(e.value)) for e in (receiver, *args)
+                    if isinstance(e, cst.Name)
+                    and isinstance(self.lookup(e.value), OptimizerValue)]
+            if opts:
+                stepped.update((v.id, (v, n)) for n, v in opts)
+            elif not self.scheduler_name(receiver, idx):
+                return None  # something else steps: another optimizer, unknown
+        if len(stepped) != 1:
+            return None
+        opt, opt_name = next(iter(stepped.values()))
+        src = dc.source
+        if (opt not in dc.alive or opt.replaced or not opt.groups_known or opt_name in in_loop
+                or not opt.groups or not all(
+                    g.params.known and g.params.atoms and all(
+                        a.root == src.root and (_prefix(src.path, a.path)
+                                                or _prefix(a.path, src.path))
+                        for a in g.params.atoms)
+                    for g in opt.groups)):
+            return None
+        # what can run before the loop's turns: the scope up to the end of the loop, or of
+        # the outermost loop around it (what follows an inner loop runs before its next turn)
+        end = copies.last_position(copies.outermost_loop(loop, idx), idx)
+        if not copies.copy_uses_ok(idx, name, self.ctx, end):
+            return None
+        start = {src.root.name} | {n for n, (v, _) in self.state.env.items()
+                                   if isinstance(v, PathValue) and v.root == src.root}
+        skip = {id(o.node) for o in self.facts.optimizers} | {id(dc.node)}
+        held = copies.model_names(idx, start, end, skip, self.ctx)
+        if held is None or held & use.names:
+            return None
+        if copies.reaches(use.callees, held, self.file_functions(), self.function_index):
+            return None
+        return opt, opt_name
+
+    def scheduler_name(self, receiver, idx) -> bool:
+        """``receiver`` is a name every binding of which in the scope builds a scheduler
+        (``sched.step()``)."""
+        if not isinstance(receiver, cst.Name):
+            return False
+        calls = copies.assigned_calls(idx, receiver.value)
+        return bool(calls) and all(
+            isinstance(c.func, (cst.Name, cst.Attribute))
+            and copies.builds_scheduler(self.ctx.qualname(c.func)) for c in calls)
+
+    def file_functions(self) -> dict:
+        if self._functions_named is None:
+            self._functions_named = copies.functions_named(self.ctx.module)
+        return self._functions_named
+
+    def function_index(self, fn: cst.FunctionDef) -> copies.ScopeIndex:
+        got = self._function_index.get(fn)
+        if got is None:
+            got = self._function_index[fn] = copies.index_scope(fn)
+        return got
 
     def replacing(self, opt: OptimizerValue, targets: list) -> None:
         """``opt = Adam(...)`` over an older ``opt``: the old one is dropped, not a peer."""
@@ -904,6 +1024,7 @@ def analyze(ctx: FileContext, deadline: float | None = None) -> Facts:
     ``deadline``: a ``time.monotonic()`` value; past it, TooComplex is raised."""
     facts = Facts(deadline=deadline)
     module_interp = Interpreter(ctx, facts)
+    module_interp.scope = ctx.module
     module_interp.run_block(ctx.module.body)
 
     owners = attr_owners(ctx)
@@ -927,6 +1048,7 @@ def analyze(ctx: FileContext, deadline: float | None = None) -> Facts:
                     init[1] = run_by_init(ctx, cls) if single_exit(init[2]) else False
                 if init[1] is not False and fn not in init[1]:
                     _seed(interp, init[0], owners, init[2])
+        interp.scope = fn
         interp.bind_parameters(fn)
         interp.run_block(_block(fn.body))
         _unused_groups(interp, fn)

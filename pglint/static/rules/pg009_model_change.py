@@ -47,3 +47,13 @@ def check(facts, rc: RuleContext):
                 help="build the optimizer after changing the model, or rebuild it here",
             )
             break
+    for t in facts.copies_trained:
+        yield Report(
+            CODE, t.node,
+            f"'{t.copy}' is a deep copy of '{short(t.source)}' trained in the loop at line "
+            f"{rc.line(t.loop)}, but '{t.opt_name}' (line {rc.line(t.opt.node)}) steps the "
+            f"parameters of '{short(t.source)}', which get no gradient there: the copy is "
+            f"never updated",
+            help=f"build the optimizer over '{t.copy}.parameters()' after copying "
+                 f"(or train '{short(t.source)}')",
+        )
