@@ -79,6 +79,10 @@ SILENT = {
         "student.train()\n",
         "student.train()\n\n    def penalty(x):\n        return model(x).pow(2).mean()\n\n",
         "F.mse_loss(student(x), y)", "F.mse_loss(student(x), y) + penalty(x)"),
+    # an object of unknown origin is called in the loop: it may hold the model
+    "a criterion handed in": ("epochs: int)", "epochs: int, criterion)",
+                              "F.mse_loss(student(x), y)", "criterion(student(x), y)"),
+    "a global called": ("F.mse_loss(student(x), y)", "LOSS(student(x), y)"),
     # the copy may be stepped by something else
     "an optimizer over the copy": ("student.train()\n",
                                    "student.train()\n    opt2 = torch.optim.SGD("
@@ -131,9 +135,15 @@ STILL = {
         "    return student\n", "    model.load_state_dict(student.state_dict())\n"),
     "moved to the device": ("copy.deepcopy(model)", "copy.deepcopy(model).to('cuda')"),
     "moved by name": ("student.train()\n", "student = student.to('cuda')\n"),
-    "stepped through a scaler": ("optimizer.step()", "scaler.step(optimizer)"),
+    "stepped through a scaler": ("student.train()\n",
+                                 "scaler = torch.amp.GradScaler()\n",
+                                 "loss.backward()", "scaler.scale(loss).backward()",
+                                 "optimizer.step()", "scaler.step(optimizer)"),
     "a while loop": ("for _ in range(epochs):", "while epochs > 0:"),
     "forward called by name": ("student(x), y", "student.forward(x), y"),
+    "a criterion built in the scope": ("student.train()\n",
+                                       "student.train()\n    criterion = nn.MSELoss()\n",
+                                       "F.mse_loss(student(x), y)", "criterion(student(x), y)"),
     "an evaluation of the model after the loop": (
         "    return student\n", "    acc = model(loader)\n    return student\n"),
 }
@@ -150,3 +160,70 @@ def test_a_copy_made_in_an_outer_loop():
                       "    for _ in range(epochs):\n        student = copy.deepcopy(model)\n"
                       "        student.train()\n")
     assert findings(src) == [("PG009", COPY_LINE + 1)]
+
+
+HELPER = '''\
+import copy
+
+import torch
+import torch.nn as nn
+
+
+def train_one_epoch(net, optimizer, loader, criterion, scheduler=None):
+    net.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        criterion(net(x), y).backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+
+
+def fit(model: nn.Module, loader):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    criterion = nn.CrossEntropyLoss()
+    model_copy = copy.deepcopy(model)
+    train_one_epoch(model_copy, optimizer, loader, criterion)
+'''
+
+
+def test_a_helper_of_the_file_given_the_copy_and_the_optimizer():
+    result = engine.check_source(HELPER, "prog.py", engine.Options())
+    assert [(f.code, f.line) for f in result.findings] == [("PG009", 20)]
+    assert "trained by 'train_one_epoch(model_copy, optimizer, loader, criterion)' at line " \
+           "21" in result.findings[0].message
+    in_loop = HELPER.replace("    train_one_epoch(model_copy,",
+                             "    for _ in range(3):\n        train_one_epoch(model_copy,")
+    assert [f.line for f in engine.check_source(in_loop, "prog.py", engine.Options()).findings
+            if "in the loop at line 21" in f.message] == [20]
+
+
+HELPER_SILENT = {
+    "its own optimizer": ("        optimizer.step()\n",
+                          "        optimizer.step()\n        torch.optim.SGD(net.parameters())\n"),
+    "the optimizer rebuilt there": ("    net.train()\n",
+                                    "    optimizer = torch.optim.SGD(net.parameters())\n"),
+    "a criterion of unknown origin": ("def fit(model: nn.Module, loader):",
+                                      "def fit(model: nn.Module, loader, criterion):",
+                                      "    criterion = nn.CrossEntropyLoss()\n", ""),
+    "a global stepped there": ("            scheduler.step()", "            OTHER.step()"),
+    "a scheduler of unknown origin": (
+        "train_one_epoch(model_copy, optimizer, loader, criterion)",
+        "train_one_epoch(model_copy, optimizer, loader, criterion, loader)"),
+    "the model handed over too": ("train_one_epoch(model_copy, optimizer, loader, criterion)",
+                                  "train_one_epoch(model_copy, optimizer, loader, model)"),
+    "the copy given as two parameters": (
+        "train_one_epoch(model_copy, optimizer, loader, criterion)",
+        "train_one_epoch(model_copy, optimizer, loader, model_copy)"),
+    "a decorated helper": ("def train_one_epoch(", "@torch.no_grad()\ndef train_one_epoch("),
+}
+
+
+@pytest.mark.parametrize("name", HELPER_SILENT)
+def test_what_a_helper_must_not_do(name: str):
+    pairs = HELPER_SILENT[name]
+    src = HELPER
+    for old, new in zip(pairs[::2], pairs[1::2]):
+        assert src.count(old) == 1, old
+        src = src.replace(old, new)
+    assert findings(src) == [], name

@@ -11,6 +11,7 @@ model (the loop must reach none of them), and what the loop calls and steps.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -24,6 +25,7 @@ _HARMLESS_METHODS = frozenset({"forward", "train", "eval", "to", "cuda", "cpu", 
 _CLIPS = frozenset({"clip_grad_norm_", "clip_grad_value_"})
 # context managers under which a forward builds no graph
 _NO_GRAD = frozenset({"no_grad", "inference_mode"})
+BUILTINS = frozenset(dir(builtins))
 _MAX_ROUNDS = 16  # aliasing rounds before giving up (then: silent)
 
 
@@ -106,8 +108,9 @@ def _target_roots(t: cst.BaseExpression) -> set[str]:
     return {r} if r is not None else set()
 
 
-def copy_uses_ok(idx: ScopeIndex, name: str, ctx, end: int) -> bool:
-    """Every use of ``name`` in the scope up to position ``end`` binds it, calls it as a module
+def copy_uses_ok(idx: ScopeIndex, name: str, ctx, end: int, passed: set) -> bool:
+    """Every use of ``name`` in the scope up to position ``end`` binds it, hands it to a
+    function of the file that was followed (``passed``: those calls' ids), calls it as a module
     (``student(x)``, ``student.forward(x)``), calls a method that hands its parameters to
     nothing (``student.train()``, ``.to(device)``, ``.state_dict()``), or gives its
     parameters to a gradient clip.  Anything else (an argument, an attribute, a loop over
@@ -119,6 +122,8 @@ def copy_uses_ok(idx: ScopeIndex, name: str, ctx, end: int) -> bool:
         if _binds(n, p, idx):
             continue
         if isinstance(p, cst.Call) and p.func is n:
+            continue
+        if isinstance(p, cst.Arg) and p.value is n and id(idx.parent.get(id(p))) in passed:
             continue
         if not (isinstance(p, cst.Attribute) and p.value is n):
             return False
@@ -228,10 +233,11 @@ class LoopUse:
     backward: bool  # calls ``.backward(...)`` on something
     steps: list  # (receiver expression, [positional argument expressions]) of ``.step()``
     callees: set  # names of the functions and methods it calls
+    helpers: list  # (call, FunctionDef): functions of the file it hands the copy to
 
 
 def read_loop(loop: cst.CSTNode, copy: str, idx: ScopeIndex, ctx) -> LoopUse:
-    use = LoopUse(names_in(loop, idx), False, False, [], set())
+    use = LoopUse(names_in(loop, idx), False, False, [], set(), [])
     for n in walk.walk(loop):
         if not isinstance(n, cst.Call):
             continue
@@ -240,6 +246,10 @@ def read_loop(loop: cst.CSTNode, copy: str, idx: ScopeIndex, ctx) -> LoopUse:
             use.callees.add(f.value)
             if f.value == copy and _trains(n, loop, idx, ctx):
                 use.trains_copy = True
+            fn = ctx.functions.get(f.value)
+            if fn is not None and not rebinds(idx, {f.value}) and any(
+                    isinstance(a.value, cst.Name) and a.value.value == copy for a in n.args):
+                use.helpers.append((n, fn))
         elif isinstance(f, cst.Attribute):
             use.callees.add(f.attr.value)
             attr = f.attr.value
@@ -314,8 +324,9 @@ def functions_named(module: cst.Module) -> dict:
     return out
 
 
-def reaches(callees: set, names: set, defs: dict, idx_of) -> bool:
-    """A function the loop calls (or one they call, and so on) reads one of ``names``."""
+def reaches(callees: set, names: set, defs: dict, idx_of, ctx) -> bool:
+    """A function the loop calls (or one they call, and so on) reads one of ``names`` as
+    a name of an enclosing scope (what it is handed, the loop names itself)."""
     seen: set = set()
     todo = list(callees)
     while todo:
@@ -325,11 +336,64 @@ def reaches(callees: set, names: set, defs: dict, idx_of) -> bool:
                 continue
             seen.add(id(fn))
             idx = idx_of(fn)
-            if names & set(idx.refs):
+            if names & free_names(fn, idx, ctx):
                 return True
             for n in idx.nodes:
                 if isinstance(n, cst.Call):
                     f = n.func
                     todo.append(f.value if isinstance(f, cst.Name) else
                                 f.attr.value if isinstance(f, cst.Attribute) else "")
+    return False
+
+
+def free_names(fn: cst.FunctionDef, idx: ScopeIndex, ctx) -> set[str]:
+    """The names ``fn`` reads from enclosing scopes (all it reads, with ``global``)."""
+    if any(isinstance(n, (cst.Global, cst.Nonlocal)) for n in idx.nodes):
+        return set(idx.refs)
+    return set(idx.refs) - ctx.assigned.get(fn, set())
+
+
+def bind_call(call: cst.Call, fn: cst.FunctionDef) -> dict | None:
+    """Parameter name -> argument expression of a call of ``fn``; None when a ``*``/``**``
+    argument or an argument without a parameter makes it unknown."""
+    positional = [*fn.params.posonly_params, *fn.params.params]
+    keywords = {p.name.value for p in (*fn.params.params, *fn.params.kwonly_params)}
+    out: dict = {}
+    i = 0
+    for a in call.args:
+        if a.star:
+            return None
+        if a.keyword is None:
+            if i >= len(positional):
+                return None
+            out[positional[i].name.value] = a.value
+            i += 1
+        elif a.keyword.value in keywords:
+            out[a.keyword.value] = a.value
+        else:
+            return None
+    return out
+
+
+def rebinds(idx: ScopeIndex, names: set) -> set:
+    """Those of ``names`` that the scope binds again (its parameters: not as such)."""
+    return {name for name in names for n in idx.refs.get(name, ())
+            if _binds(n, idx.parent.get(id(n)), idx)}
+
+
+def none_defaults(fn: cst.FunctionDef) -> set:
+    """The parameters of ``fn`` whose default is ``None``."""
+    return {p.name.value for p in (*fn.params.posonly_params, *fn.params.params,
+                                   *fn.params.kwonly_params)
+            if isinstance(p.default, cst.Name) and p.default.value == "None"}
+
+
+def calls_any(node: cst.CSTNode, idx: ScopeIndex, unknown) -> bool:
+    """A call under ``node`` whose callee is reached from a name ``unknown`` says yes to
+    (``criterion(...)``, ``agent.act(...)``, ``self.log(...)``)."""
+    for n in walk.walk(node):
+        if isinstance(n, cst.Call):
+            root = _root_name(n.func)
+            if root is not None and unknown(root):
+                return True
     return False

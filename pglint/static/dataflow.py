@@ -19,7 +19,7 @@ import libcst as cst
 
 from pglint.static import copies, semantics
 from pglint.static.classes import attr_owners, run_by_init, single_exit
-from pglint.static.context import FileContext, _target_names
+from pglint.static.context import FileContext, _param_names, _target_names
 from pglint.static.facts import (  # noqa: F401  (the names rules and tools import from here)
     AddGroup,
     CopyTrained,
@@ -393,25 +393,21 @@ class Interpreter(PyInterpreter):
             self._scope_index = copies.index_scope(self.scope)
         return self._scope_index
 
-    def copy_loop(self, loop, name: str, dc: _DeepCopy, idx) -> tuple | None:
-        use = copies.read_loop(loop, name, idx, self.ctx)
-        in_loop = self.ctx.assigned.get(loop, set())
-        if not (use.trains_copy and use.backward) or name in in_loop:
+    def copy_loop(self, region, name: str, dc: _DeepCopy, idx) -> tuple | None:
+        scope_params = (_param_names(self.scope) if isinstance(self.scope, cst.FunctionDef)
+                        else set())
+        top = _Frame(idx, name, self.lookup, lambda n: self.scheduler_name(n, idx),
+                     lambda n: n in scope_params or self.unbound(n, idx),
+                     self.ctx.assigned.get(region, set()))
+        got = self.copy_region(region, top, 0)
+        if got is None:
             return None
-        stepped: dict = {}
-        for receiver, args in use.steps:
-            opts = [(e.value, self.lookup(e.value)) for e in (receiver, *args)
-                    if isinstance(e, cst.Name)
-                    and isinstance(self.lookup(e.value), OptimizerValue)]
-            if opts:
-                stepped.update((v.id, (v, n)) for n, v in opts)
-            elif not self.scheduler_name(receiver, idx):
-                return None  # something else steps: another optimizer, unknown
-        if len(stepped) != 1:
+        use, stepped, passed = got
+        if not (use.trains_copy and use.backward) or len(stepped) != 1:
             return None
         opt, opt_name = next(iter(stepped.values()))
         src = dc.source
-        if (opt not in dc.alive or opt.replaced or not opt.groups_known or opt_name in in_loop
+        if (opt not in dc.alive or opt.replaced or not opt.groups_known
                 or not opt.groups or not all(
                     g.params.known and g.params.atoms and all(
                         a.root == src.root and (_prefix(src.path, a.path)
@@ -421,8 +417,8 @@ class Interpreter(PyInterpreter):
             return None
         # what can run before the loop's turns: the scope up to the end of the loop, or of
         # the outermost loop around it (what follows an inner loop runs before its next turn)
-        end = copies.last_position(copies.outermost_loop(loop, idx), idx)
-        if not copies.copy_uses_ok(idx, name, self.ctx, end):
+        end = copies.last_position(copies.outermost_loop(region, idx), idx)
+        if not copies.copy_uses_ok(idx, name, self.ctx, end, passed):
             return None
         start = {src.root.name} | {n for n, (v, _) in self.state.env.items()
                                    if isinstance(v, PathValue) and v.root == src.root}
@@ -430,16 +426,95 @@ class Interpreter(PyInterpreter):
         held = copies.model_names(idx, start, end, skip, self.ctx)
         if held is None or held & use.names:
             return None
-        if copies.reaches(use.callees, held, self.file_functions(), self.function_index):
+        if copies.reaches(use.callees, held, self.file_functions(), self.function_index,
+                          self.ctx):
             return None
         return opt, opt_name
 
-    def scheduler_name(self, receiver, idx) -> bool:
-        """``receiver`` is a name every binding of which in the scope builds a scheduler
-        (``sched.step()``)."""
-        if not isinstance(receiver, cst.Name):
-            return False
-        calls = copies.assigned_calls(idx, receiver.value)
+    def unbound(self, name: str, idx) -> bool:
+        """``name`` is bound nowhere in the scope of ``idx`` (a global or a free name of
+        unknown value), and names no import, builtin, function or class of the file."""
+        return not (name in self.ctx.imports or name in copies.BUILTINS
+                    or name in self.ctx.functions or name in self.ctx.classes
+                    or copies.rebinds(idx, {name}))
+
+    def copy_region(self, node, frame: _Frame, depth: int) -> tuple | None:
+        """What ``node`` (a loop, a helper's body, a call of a helper) does with the copy
+        and with optimizers (``frame``: what its names hold), following the functions of
+        the file it hands the copy to: (LoopUse, {optimizer id: (optimizer, name)} stepped,
+        ids of the calls that hand over the copy), or None when anything there is unknown:
+        a step of something else than an optimizer or a scheduler, a call of an object of
+        unknown origin (a parameter, a global: it may hold the model and train it), a
+        helper that binds again what it is given."""
+        idx = frame.idx
+        use = copies.read_loop(node, frame.copy, idx, self.ctx)
+        if frame.copy in frame.rebound or copies.calls_any(node, idx, frame.unknown):
+            return None
+        stepped: dict = {}
+        for receiver, args in use.steps:
+            opts = [(e.value, frame.value_of(e.value)) for e in (receiver, *args)
+                    if isinstance(e, cst.Name)
+                    and isinstance(frame.value_of(e.value), OptimizerValue)]
+            if any(n in frame.rebound for n, _ in opts):
+                return None
+            for n, v in opts:
+                stepped[v.id] = (v, v.name or n)
+            if not opts and not (isinstance(receiver, cst.Name)
+                                 and frame.scheduler(receiver.value)):
+                return None  # something else steps: another optimizer, unknown
+        passed: set = set()
+        for call, fn in use.helpers:
+            sub = self.helper_frame(call, fn, frame) if depth < 2 else None
+            got = self.copy_region(fn.body, sub, depth + 1) if sub is not None else None
+            if got is None or not copies.copy_uses_ok(sub.idx, sub.copy, self.ctx,
+                                                      len(sub.idx.nodes), got[2]):
+                return None
+            use.trains_copy |= got[0].trains_copy
+            use.backward |= got[0].backward
+            stepped.update(got[1])
+            passed.add(id(call))
+        return use, stepped, passed
+
+    def helper_frame(self, call: cst.Call, fn: cst.FunctionDef, frame: _Frame) -> _Frame | None:
+        """The names of ``fn`` called as ``call`` from ``frame``: its parameters hold what
+        they are given (the copy, an optimizer, a scheduler...); None when that is unknown
+        (``*args``, a decorator, the copy given twice)."""
+        bound = copies.bind_call(call, fn)
+        if bound is None or self.ctx.decorated(fn) or fn in self.ctx.generator_functions:
+            return None
+        given = [p for p, e in bound.items()
+                 if isinstance(e, cst.Name) and e.value == frame.copy]
+        if len(given) != 1:
+            return None
+        values = {p: frame.value_of(e.value) for p, e in bound.items() if isinstance(e, cst.Name)}
+        fidx = self.function_index(fn)
+        params = _param_names(fn)
+        quiet = {p for p, e in bound.items()  # schedulers handed over, unused defaults
+                 if isinstance(e, cst.Name) and frame.scheduler(e.value)
+                 or isinstance(e, cst.Call) and isinstance(e.func, (cst.Name, cst.Attribute))
+                 and copies.builds_scheduler(self.ctx.qualname(e.func))}
+        quiet |= copies.none_defaults(fn) - set(bound)
+        rebound = copies.rebinds(fidx, params)
+
+        def scheduler(n: str) -> bool:
+            if n in params and (n not in quiet or n in rebound):
+                # handed something else, or bound again there: every binding decides
+                return n in quiet and self.scheduler_name(n, fidx)
+            return n in quiet or self.scheduler_name(n, fidx)
+
+        def unknown(n: str) -> bool:
+            if n in params:  # what the caller gave, as the caller knows it
+                e = bound.get(n)
+                return e is not None and any(frame.unknown(m)
+                                             for m in copies.names_in(e, frame.idx))
+            return self.unbound(n, fidx)
+
+        return _Frame(fidx, given[0], lambda n: values.get(n, UNKNOWN), scheduler, unknown,
+                      rebound)
+
+    def scheduler_name(self, name: str, idx) -> bool:
+        """Every binding of ``name`` in the scope builds a scheduler (``sched.step()``)."""
+        calls = copies.assigned_calls(idx, name)
         return bool(calls) and all(
             isinstance(c.func, (cst.Name, cst.Attribute))
             and copies.builds_scheduler(self.ctx.qualname(c.func)) for c in calls)
@@ -493,7 +568,11 @@ class Interpreter(PyInterpreter):
     def followed(self, node: cst.Call, fn: cst.FunctionDef, sub: PyInterpreter,
                  args: list) -> None:
         """What the followed call replaced is replaced at the call, unless the function
-        may rebuild an optimizer (it builds one, is handed one, or names one)."""
+        may rebuild an optimizer (it builds one, is handed one, or names one).  A function
+        of the file handed a deep copy may train it (PG009, see ``copy_trained``)."""
+        if self.copies and fn.name.value in self.ctx.functions \
+                and self.ctx.functions[fn.name.value] is fn:
+            self.copy_trained(node)
         if not sub.changes and not sub.touches_optimizer:
             return
         excused = sub.touches_optimizer or any(self.holds_optimizer(v) for v in args) \
@@ -944,6 +1023,18 @@ class Interpreter(PyInterpreter):
         if args and isinstance(args[0], PathValue):
             return _DeepCopy(node, args[0], self.alive_optimizers())
         return UNKNOWN
+
+
+@dataclass
+class _Frame:
+    """The names of a scope where a deep copy may be trained (PG009, ``copy_region``)."""
+
+    idx: copies.ScopeIndex
+    copy: str  # the name that holds the copy there
+    value_of: Any  # name -> its value (an OptimizerValue, or anything else)
+    scheduler: Any  # name -> it holds a scheduler, or None (its step() steps nothing)
+    unknown: Any  # name -> it holds an object of unknown origin
+    rebound: set  # names bound again there
 
 
 @dataclass(eq=False)

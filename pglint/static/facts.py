@@ -71,7 +71,7 @@ class CopyTrained:
     node: cst.CSTNode  # the statement binding the copy
     copy: str  # the copy's name
     source: str  # the model as ``deepcopy(...)`` spells it
-    loop: cst.CSTNode
+    loop: cst.CSTNode  # the loop, or the call of a helper of the file, that trains it
     opt: OptimizerValue
     opt_name: str  # the name the loop steps it by
 
