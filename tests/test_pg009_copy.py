@@ -100,6 +100,7 @@ SILENT = {
                                  "with torch.no_grad():\n                out = student(x)\n"
                                  "            loss = F.mse_loss(out, y)"),
     "copy detached": ("student(x), y", "student(x).detach(), y"),
+    "copy detached later in the expression": ("student(x), y", "student(x).max(1)[0].detach(), y"),
     # the optimizer is not the one built over the model before the copy
     "optimizer rebuilt after the copy": ("student.train()\n",
                                          "optimizer = torch.optim.AdamW(student.parameters())\n"),

@@ -25,6 +25,8 @@ _HARMLESS_METHODS = frozenset({"forward", "train", "eval", "to", "cuda", "cpu", 
 _CLIPS = frozenset({"clip_grad_norm_", "clip_grad_value_"})
 # context managers under which a forward builds no graph
 _NO_GRAD = frozenset({"no_grad", "inference_mode"})
+# methods of a tensor whose result carries no graph
+_NO_GRAPH = frozenset({"detach", "item", "tolist", "numpy"})
 BUILTINS = frozenset(dir(builtins))
 _MAX_ROUNDS = 16  # aliasing rounds before giving up (then: silent)
 
@@ -265,11 +267,15 @@ def read_loop(loop: cst.CSTNode, copy: str, idx: ScopeIndex, ctx) -> LoopUse:
 
 
 def _trains(call: cst.Call, loop: cst.CSTNode, idx: ScopeIndex, ctx) -> bool:
-    """A forward of the copy that builds a graph: not ``.detach()``-ed right away, not
-    under ``torch.no_grad()`` / ``inference_mode()`` inside the loop."""
-    p = idx.parent.get(id(call))
-    if isinstance(p, cst.Attribute) and p.value is call and p.attr.value == "detach":
-        return False
+    """A forward of the copy that builds a graph: its result not ``.detach()``-ed (nor
+    ``.item()``...) in the expression (``target(x).max(1)[0].detach()``), not under
+    ``torch.no_grad()`` / ``inference_mode()`` inside the loop."""
+    node, p = call, idx.parent.get(id(call))
+    while isinstance(p, (cst.Attribute, cst.Call, cst.Subscript)) and (
+            p.func is node if isinstance(p, cst.Call) else p.value is node):
+        if isinstance(p, cst.Attribute) and p.attr.value in _NO_GRAPH:
+            return False
+        node, p = p, idx.parent.get(id(p))
     node = call
     while node is not loop and node is not None:
         node = idx.parent.get(id(node))

@@ -379,7 +379,8 @@ class Interpreter(PyInterpreter):
             if got is None or got[0] is not dc:
                 continue  # not the copy on this path
             idx = self.scope_index()
-            if idx is None or not copies.names_in(loop, idx) & {name}:
+            if idx is None or id(loop) not in idx.order \
+                    or name not in copies.names_in(loop, idx):
                 continue
             self.copies.remove(entry)
             found = self.copy_loop(loop, name, dc, idx)
