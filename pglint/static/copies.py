@@ -18,9 +18,11 @@ import libcst as cst
 
 from pglint.static import semantics, walk
 
-# methods of a module that cannot hand its parameters to anything (``student.train()``)
-_HARMLESS_METHODS = frozenset({"forward", "train", "eval", "to", "cuda", "cpu", "half",
-                               "float", "double", "bfloat16", "zero_grad", "state_dict"})
+# methods of a module that return the module itself, and hand its parameters to nothing
+_HARMLESS_METHODS = frozenset({"train", "eval", "to", "cuda", "cpu", "half", "float",
+                               "double", "bfloat16", "zero_grad"})
+# methods of a module whose result holds no Parameter (an output, detached tensors)
+_GIVES_TENSORS = frozenset({"forward", "state_dict"})
 # callees that only clip the gradients of the parameters they are given
 _CLIPS = frozenset({"clip_grad_norm_", "clip_grad_value_"})
 # context managers under which a forward builds no graph
@@ -100,13 +102,8 @@ def _root_name(node: cst.BaseExpression) -> str | None:
 def _target_roots(t: cst.BaseExpression) -> set[str]:
     """Names a store to ``t`` binds or mutates (``a``, ``a.b``, ``a[i]``, tuples of those)."""
     if isinstance(t, (cst.Tuple, cst.List)):
-        out: set[str] = set()
-        for e in t.elements:
-            out |= _target_roots(e.value)
-        return out
-    if isinstance(t, cst.StarredElement):
-        return _target_roots(t.value)
-    r = _root_name(t)
+        return set().union(*(_target_roots(e.value) for e in t.elements))
+    r = _root_name(t.value if isinstance(t, cst.StarredElement) else t)
     return {r} if r is not None else set()
 
 
@@ -133,12 +130,27 @@ def copy_uses_ok(idx: ScopeIndex, name: str, ctx, end: int, passed: set) -> bool
         if not (isinstance(call, cst.Call) and call.func is p):
             return False
         attr = p.attr.value
-        if attr in _HARMLESS_METHODS:
+        if attr in _GIVES_TENSORS or attr in _HARMLESS_METHODS and _dropped(call, idx, name):
             continue
         if attr in ("parameters", "named_parameters") and _clipped(call, idx, ctx):
             continue
         return False
     return True
+
+
+def _dropped(call: cst.Call, idx: ScopeIndex, name: str) -> bool:
+    """What ``student.to(device)`` (the module itself) returns goes nowhere, or back to
+    the copy's name: ``student.train()``, ``student = student.to(device).half()``."""
+    p = idx.parent.get(id(call))
+    while isinstance(p, cst.Attribute) and p.value is call and p.attr.value in _HARMLESS_METHODS:
+        call = idx.parent.get(id(p))
+        if not (isinstance(call, cst.Call) and call.func is p):
+            return False
+        p = idx.parent.get(id(call))
+    if isinstance(p, cst.Expr):
+        return True
+    return isinstance(p, cst.Assign) and all(
+        isinstance(t.target, cst.Name) and t.target.value == name for t in p.targets)
 
 
 def _binds(n: cst.Name, p, idx: ScopeIndex) -> bool:
