@@ -17,11 +17,12 @@ from typing import Any
 
 import libcst as cst
 
-from pglint.static import semantics
+from pglint.static import copies, semantics
 from pglint.static.classes import attr_owners, run_by_init, single_exit
-from pglint.static.context import FileContext, _target_names
+from pglint.static.context import FileContext, _param_names, _target_names
 from pglint.static.facts import (  # noqa: F401  (the names rules and tools import from here)
     AddGroup,
+    CopyTrained,
     Facts,
     MethodRef,
     ModelChange,
@@ -40,6 +41,7 @@ from pglint.static.interpreter import (  # noqa: F401  (literal, _block: importe
     literal,
 )
 from pglint.static.names import class_names_can_equal, names_can_equal
+from pglint.static.overlap import _prefix
 from pglint.static.values import (
     UNKNOWN,
     UNKNOWN_PARAMS,
@@ -169,6 +171,13 @@ class Interpreter(PyInterpreter):
         # terms), and whether it builds or is handed an optimizer (then it may rebuild one)
         self.changes: list = []
         self.touches_optimizer = False
+        # PG009: (name, _DeepCopy, statement) of deep copies bound to a name other than
+        # the model's, waiting for the loop that uses them; the scope's node and syntax
+        self.copies: list = []
+        self.scope: cst.CSTNode | None = None
+        self._scope_index: copies.ScopeIndex | None = None
+        self._functions_named: dict | None = None
+        self._function_index: dict = {}
 
     # ---------------------------------------------------------- hooks of the interpreter
     def global_value(self, node: cst.Name, q: str) -> Any:
@@ -189,7 +198,11 @@ class Interpreter(PyInterpreter):
 
     def name_bound(self, target: cst.Name, value: Any, node) -> None:
         if isinstance(value, _DeepCopy):
-            self.deepcopy_rebind(node, target.value, value)
+            if self.lookup(target.value) is not value:  # student = student.to(device): the same
+                self.deepcopy_rebind(node, target.value, value)
+                if (self.report and value.alive and isinstance(node, cst.Assign)
+                        and code(value.node.args[0].value) != target.value):
+                    self.copies.append((target.value, value, node))
         elif isinstance(value, OptimizerValue) and self.local_names is None:
             value.handles.add((None, target.value, ()))  # a global, stepped in a function
 
@@ -268,13 +281,19 @@ class Interpreter(PyInterpreter):
         return True, UNKNOWN
 
     def on_method_same_module(self, node: cst.Call, func: cst.Attribute, m) -> tuple:
-        if not isinstance(func.value, cst.Call):
+        if isinstance(func.value, cst.Name):
+            base = self.lookup(func.value.value)
+            if not isinstance(base, _DeepCopy):
+                return False, None
+        elif not isinstance(func.value, cst.Call):
             return False, None
-        # Net().to(device), nn.Linear(4, 2).cuda().half(): still the new module
-        base = self.eval(func.value)
+        # Net().to(device), nn.Linear(4, 2).cuda().half(), copy.deepcopy(model).to(device),
+        # student.to(device): still the new module (the same deep copy)
+        else:
+            base = self.eval(func.value)
         for a in node.args:
             self.eval(a.value)
-        return True, base if isinstance(base, _NewModule) else UNKNOWN
+        return True, base if isinstance(base, (_NewModule, _DeepCopy)) else UNKNOWN
 
     def _receiver_call(self, node: cst.Call, func: cst.Attribute) -> tuple:
         base = self.eval_base(func.value)
@@ -335,6 +354,183 @@ class Interpreter(PyInterpreter):
             self.facts.model_changes.append(ModelChange(
                 node, code(node).strip().splitlines()[0], src, value.alive))
 
+    def stmt_For(self, node: cst.For) -> None:
+        if self.copies:
+            self.copy_trained(node)
+        super().stmt_For(node)
+
+    def stmt_While(self, node: cst.While) -> None:
+        if self.copies:
+            self.copy_trained(node)
+        super().stmt_While(node)
+
+    def copy_trained(self, loop) -> None:
+        """``student = copy.deepcopy(model)`` after ``opt`` was built over ``model``, and
+        this loop trains ``student`` while it steps ``opt``: ``opt`` steps parameters the
+        loop gives no gradient, and nothing steps the copy's.  Provable only when the copy
+        is still bound here and used nowhere in the scope but as a module (see
+        ``copies.copy_uses_ok``), the loop calls it, calls ``backward()``, steps ``opt``
+        (still the optimizer built before the copy, over ``model`` alone) and nothing else
+        but schedulers, and no name the loop reads, nor any function it calls, may reach
+        ``model``.  The first loop that uses the copy decides."""
+        for entry in list(self.copies):
+            name, dc, stmt = entry
+            got = self.state.env.get(name)
+            if got is None or got[0] is not dc:
+                continue  # not the copy on this path
+            idx = self.scope_index()
+            if idx is None or id(loop) not in idx.order \
+                    or name not in copies.names_in(loop, idx):
+                continue
+            self.copies.remove(entry)
+            found = self.copy_loop(loop, name, dc, idx)
+            if found is not None:
+                opt, opt_name = found
+                self.facts.copies_trained.append(CopyTrained(
+                    stmt, name, code(dc.node.args[0].value), loop, opt, opt_name))
+
+    def scope_index(self) -> copies.ScopeIndex | None:
+        if self._scope_index is None and self.scope is not None:
+            self._scope_index = copies.index_scope(self.scope)
+        return self._scope_index
+
+    def copy_loop(self, region, name: str, dc: _DeepCopy, idx) -> tuple | None:
+        scope_params = (_param_names(self.scope) if isinstance(self.scope, cst.FunctionDef)
+                        else set())
+        top = _Frame(idx, name, self.lookup, lambda n: self.scheduler_name(n, idx),
+                     lambda n: n in scope_params or self.unbound(n, idx),
+                     self.ctx.assigned.get(region, set()))
+        got = self.copy_region(region, top, 0)
+        if got is None:
+            return None
+        use, stepped, passed = got
+        if not (use.trains_copy and use.backward) or len(stepped) != 1:
+            return None
+        opt, opt_name = next(iter(stepped.values()))
+        src = dc.source
+        if (opt not in dc.alive or opt.replaced or not opt.groups_known
+                or not opt.groups or not all(
+                    g.params.known and g.params.atoms and all(
+                        a.root == src.root and (_prefix(src.path, a.path)
+                                                or _prefix(a.path, src.path))
+                        for a in g.params.atoms)
+                    for g in opt.groups)):
+            return None
+        # what can run before the loop's turns: the scope up to the end of the loop, or of
+        # the outermost loop around it (what follows an inner loop runs before its next turn)
+        end = copies.last_position(copies.outermost_loop(region, idx), idx)
+        if not copies.copy_uses_ok(idx, name, self.ctx, end, passed):
+            return None
+        start = {src.root.name} | {n for n, (v, _) in self.state.env.items()
+                                   if isinstance(v, PathValue) and v.root == src.root}
+        skip = {id(o.node) for o in self.facts.optimizers} | {id(dc.node)}
+        held = copies.model_names(idx, start, end, skip, self.ctx)
+        if held is None or held & use.names:
+            return None
+        if copies.reaches(use.callees, held, self.file_functions(), self.function_index,
+                          self.ctx):
+            return None
+        return opt, opt_name
+
+    def unbound(self, name: str, idx) -> bool:
+        """``name`` is bound nowhere in the scope of ``idx`` (a global or a free name of
+        unknown value), and names no import, builtin, function or class of the file."""
+        return not (name in self.ctx.imports or name in copies.BUILTINS
+                    or name in self.ctx.functions or name in self.ctx.classes
+                    or copies.rebinds(idx, {name}))
+
+    def copy_region(self, node, frame: _Frame, depth: int) -> tuple | None:
+        """What ``node`` (a loop, a helper's body, a call of a helper) does with the copy
+        and with optimizers (``frame``: what its names hold), following the functions of
+        the file it hands the copy to: (LoopUse, {optimizer id: (optimizer, name)} stepped,
+        ids of the calls that hand over the copy), or None when anything there is unknown:
+        a step of something else than an optimizer or a scheduler, a call of an object of
+        unknown origin (a parameter, a global: it may hold the model and train it), a
+        helper that binds again what it is given."""
+        idx = frame.idx
+        use = copies.read_loop(node, frame.copy, idx, self.ctx)
+        if frame.copy in frame.rebound or copies.calls_any(node, idx, frame.unknown):
+            return None
+        stepped: dict = {}
+        for receiver, args in use.steps:
+            opts = [(e.value, frame.value_of(e.value)) for e in (receiver, *args)
+                    if isinstance(e, cst.Name)
+                    and isinstance(frame.value_of(e.value), OptimizerValue)]
+            if any(n in frame.rebound for n, _ in opts):
+                return None
+            for n, v in opts:
+                stepped[v.id] = (v, v.name or n)
+            if not opts and not (isinstance(receiver, cst.Name)
+                                 and frame.scheduler(receiver.value)):
+                return None  # something else steps: another optimizer, unknown
+        passed: set = set()
+        for call, fn in use.helpers:
+            sub = self.helper_frame(call, fn, frame) if depth < 2 else None
+            got = self.copy_region(fn.body, sub, depth + 1) if sub is not None else None
+            if got is None or not copies.copy_uses_ok(sub.idx, sub.copy, self.ctx,
+                                                      len(sub.idx.nodes), got[2]):
+                return None
+            use.trains_copy |= got[0].trains_copy
+            use.backward |= got[0].backward
+            stepped.update(got[1])
+            passed.add(id(call))
+        return use, stepped, passed
+
+    def helper_frame(self, call: cst.Call, fn: cst.FunctionDef, frame: _Frame) -> _Frame | None:
+        """The names of ``fn`` called as ``call`` from ``frame``: its parameters hold what
+        they are given (the copy, an optimizer, a scheduler...); None when that is unknown
+        (``*args``, a decorator, the copy given twice)."""
+        bound = copies.bind_call(call, fn)
+        if bound is None or self.ctx.decorated(fn) or fn in self.ctx.generator_functions:
+            return None
+        given = [p for p, e in bound.items()
+                 if isinstance(e, cst.Name) and e.value == frame.copy]
+        if len(given) != 1:
+            return None
+        values = {p: frame.value_of(e.value) for p, e in bound.items() if isinstance(e, cst.Name)}
+        fidx = self.function_index(fn)
+        params = _param_names(fn)
+        quiet = {p for p, e in bound.items()  # schedulers handed over, unused defaults
+                 if isinstance(e, cst.Name) and frame.scheduler(e.value)
+                 or isinstance(e, cst.Call) and isinstance(e.func, (cst.Name, cst.Attribute))
+                 and copies.builds_scheduler(self.ctx.qualname(e.func))}
+        quiet |= copies.none_defaults(fn) - set(bound)
+        rebound = copies.rebinds(fidx, params)
+
+        def scheduler(n: str) -> bool:
+            if n in params and (n not in quiet or n in rebound):
+                # handed something else, or bound again there: every binding decides
+                return n in quiet and self.scheduler_name(n, fidx)
+            return n in quiet or self.scheduler_name(n, fidx)
+
+        def unknown(n: str) -> bool:
+            if n in params:  # what the caller gave, as the caller knows it
+                e = bound.get(n)
+                return e is not None and any(frame.unknown(m)
+                                             for m in copies.names_in(e, frame.idx))
+            return self.unbound(n, fidx)
+
+        return _Frame(fidx, given[0], lambda n: values.get(n, UNKNOWN), scheduler, unknown,
+                      rebound)
+
+    def scheduler_name(self, name: str, idx) -> bool:
+        """Every binding of ``name`` in the scope builds a scheduler (``sched.step()``)."""
+        calls = copies.assigned_calls(idx, name)
+        return bool(calls) and all(
+            isinstance(c.func, (cst.Name, cst.Attribute))
+            and copies.builds_scheduler(self.ctx.qualname(c.func)) for c in calls)
+
+    def file_functions(self) -> dict:
+        if self._functions_named is None:
+            self._functions_named = copies.functions_named(self.ctx.module)
+        return self._functions_named
+
+    def function_index(self, fn: cst.FunctionDef) -> copies.ScopeIndex:
+        got = self._function_index.get(fn)
+        if got is None:
+            got = self._function_index[fn] = copies.index_scope(fn)
+        return got
+
     def replacing(self, opt: OptimizerValue, targets: list) -> None:
         """``opt = Adam(...)`` over an older ``opt``: the old one is dropped, not a peer."""
         peers = self.facts.peers.get(opt.id)
@@ -373,7 +569,11 @@ class Interpreter(PyInterpreter):
     def followed(self, node: cst.Call, fn: cst.FunctionDef, sub: PyInterpreter,
                  args: list) -> None:
         """What the followed call replaced is replaced at the call, unless the function
-        may rebuild an optimizer (it builds one, is handed one, or names one)."""
+        may rebuild an optimizer (it builds one, is handed one, or names one).  A function
+        of the file handed a deep copy may train it (PG009, see ``copy_trained``)."""
+        if self.copies and fn.name.value in self.ctx.functions \
+                and self.ctx.functions[fn.name.value] is fn:
+            self.copy_trained(node)
         if not sub.changes and not sub.touches_optimizer:
             return
         excused = sub.touches_optimizer or any(self.holds_optimizer(v) for v in args) \
@@ -826,6 +1026,18 @@ class Interpreter(PyInterpreter):
         return UNKNOWN
 
 
+@dataclass
+class _Frame:
+    """The names of a scope where a deep copy may be trained (PG009, ``copy_region``)."""
+
+    idx: copies.ScopeIndex
+    copy: str  # the name that holds the copy there
+    value_of: Any  # name -> its value (an OptimizerValue, or anything else)
+    scheduler: Any  # name -> it holds a scheduler, or None (its step() steps nothing)
+    unknown: Any  # name -> it holds an object of unknown origin
+    rebound: set  # names bound again there
+
+
 @dataclass(eq=False)
 class _DeepCopy:
     node: cst.Call
@@ -904,6 +1116,7 @@ def analyze(ctx: FileContext, deadline: float | None = None) -> Facts:
     ``deadline``: a ``time.monotonic()`` value; past it, TooComplex is raised."""
     facts = Facts(deadline=deadline)
     module_interp = Interpreter(ctx, facts)
+    module_interp.scope = ctx.module
     module_interp.run_block(ctx.module.body)
 
     owners = attr_owners(ctx)
@@ -927,6 +1140,7 @@ def analyze(ctx: FileContext, deadline: float | None = None) -> Facts:
                     init[1] = run_by_init(ctx, cls) if single_exit(init[2]) else False
                 if init[1] is not False and fn not in init[1]:
                     _seed(interp, init[0], owners, init[2])
+        interp.scope = fn
         interp.bind_parameters(fn)
         interp.run_block(_block(fn.body))
         _unused_groups(interp, fn)

@@ -64,6 +64,19 @@ class ModelChange:
 
 
 @dataclass
+class CopyTrained:
+    """``student = copy.deepcopy(model)`` made after ``opt`` was built over ``model``'s
+    parameters, and a loop that trains the copy while it steps ``opt`` (PG009)."""
+
+    node: cst.CSTNode  # the statement binding the copy
+    copy: str  # the copy's name
+    source: str  # the model as ``deepcopy(...)`` spells it
+    loop: cst.CSTNode  # the loop, or the call of a helper of the file, that trains it
+    opt: OptimizerValue
+    opt_name: str  # the name the loop steps it by
+
+
+@dataclass
 class Facts:
     optimizers: list = field(default_factory=list)  # OptimizerValue, in source order
     peers: dict = field(default_factory=dict)  # opt id -> optimizers alive when it was built
@@ -74,6 +87,7 @@ class Facts:
     sets: list = field(default_factory=list)  # (SetValue, OptimizerValue)
     schedulers: list = field(default_factory=list)  # SchedulerCall
     model_changes: list = field(default_factory=list)  # ModelChange
+    copies_trained: list = field(default_factory=list)  # CopyTrained
     # name-bound one-shot iterables: id -> (assign node, value node, [uses]) for PG002 fixes
     bindings: dict = field(default_factory=dict)
     uses: dict = field(default_factory=dict)  # oneshot id -> [nodes where a list would serve]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import libcst as cst
+
 from pglint.static.overlap import _prefix, describe
 from pglint.static.rules import Report, RuleContext, optimizer_label, short
 from pglint.static.values import Atom
@@ -47,3 +49,15 @@ def check(facts, rc: RuleContext):
                 help="build the optimizer after changing the model, or rebuild it here",
             )
             break
+    for t in facts.copies_trained:
+        where = (f"by '{short(rc.code(t.loop))}'" if isinstance(t.loop, cst.Call)
+                 else "in the loop")
+        yield Report(
+            CODE, t.node,
+            f"'{t.copy}' is a deep copy of '{short(t.source)}' trained {where} at line "
+            f"{rc.line(t.loop)}, but '{t.opt_name}' (line {rc.line(t.opt.node)}) steps the "
+            f"parameters of '{short(t.source)}', which get no gradient there: the copy is "
+            f"never updated",
+            help=f"build the optimizer over '{t.copy}.parameters()' after copying "
+                 f"(or train '{short(t.source)}')",
+        )
