@@ -290,3 +290,12 @@ def test_blanking_keeps_code_and_drops_only_strings_and_comments():
         b"x = 'torch.optim.SGD'  # optim\n"))
     assert prefilter.OPTIMIZER_BUILT.in_code(prefilter.code_only(
         b"x = 'a'; torch.optim.SGD(p)  # b\n"))
+
+
+@pytest.mark.parametrize("code, hit", [
+    (b"torch.optim.SGD", True), (b"from torch import optim", True), (b"optim\n", True),
+    (b"(optim)", True), (b"xoptim", False), (b"_optim", False), (b"optimize", False),
+    (b"optim_", False), (b"self.optimizer", False), (b"Optimizer", True)])
+def test_optim_word_is_a_whole_segment(code, hit):
+    from pglint.static import prefilter as P
+    assert P._builds_an_optimizer(code) is hit

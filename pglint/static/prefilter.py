@@ -64,8 +64,10 @@ _NOT_CODE = re.compile(
 _ID = rb"[A-Za-z0-9_]"
 # the optimizer words as the analysis resolves them: whole identifier segments (torch.optim,
 # from torch import optim), or a class name ending in one of the words
-# (context.optimizer_class_for: AdamW8bit, FusedLAMB, ZeroRedundancyOptimizer, DummyOptim)
-_OPT_CODE = re.compile(rb"(?<!" + _ID + rb")optim(?!" + _ID + rb")|(?:Optim|" + _OPT_WORDS
+# (context.optimizer_class_for: AdamW8bit, FusedLAMB, ZeroRedundancyOptimizer, DummyOptim);
+# the look-behind comes after the literal, so it is tried only where "optim" is (a leading
+# look-behind is tried at every byte: 1.4x slower on the benchmark trees, same matches)
+_OPT_CODE = re.compile(rb"optim(?<!" + _ID + rb"optim)(?!" + _ID + rb")|(?:Optim|" + _OPT_WORDS
                        + rb")(?![a-z])|add_param_group|OneCycleLR|CyclicLR")
 _RECEIVER = rb"[A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*|\[[-\w\s:]*\])*"  # m, self.enc.layers[-1]
 _PARAM_CALL = re.compile(rb"\.\s*(?:named_)?parameters\s*\(")
