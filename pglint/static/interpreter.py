@@ -32,7 +32,8 @@ from pglint.static.context import (
 )
 from pglint.static.facts import Facts, Reuse, TooComplex
 from pglint.static.filters import code
-from pglint.static.project import NOT_LITERAL, summary as project_summary
+from pglint.static.project import NOT_LITERAL
+from pglint.static.project import summary as project_summary
 from pglint.static.values import (
     UNKNOWN,
     UNKNOWN_PARAMS,

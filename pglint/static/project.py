@@ -107,8 +107,8 @@ def _module_file(importer: str, dotted: str) -> Path | None:
     try:
         here = Path(importer).resolve().parent
         level = len(dotted) - len(dotted.lstrip("."))
-        if level:
-            if level - 1 >= len(here.parents) + 1:
+        if level:  # one dot: this package; two: its parent...
+            if level - 2 >= len(here.parents):
                 return None
             bases = [here if level == 1 else here.parents[level - 2]]
             dotted = dotted[level:]
@@ -205,15 +205,17 @@ def _store(key: tuple, functions: dict) -> None:
             cache.save_index({k: v for k, v in functions.items() if k}, name)
 
 
+_MAX_BUILDER_LINES = 120
+_COLUMN_0 = re.compile(rb"^[^\s#)]", re.MULTILINE)
 # a group key as group builders spell it: {"params": ...}, g["params"], dict(params=...)
 _GROUP_KEY = re.compile(rb"""['"]params['"]\s*[:\]]|\bdict\((?:[^()]|\([^()]*\))*?\bparams\s*=""")
 
 
 def _may_build_groups(key: tuple, name: str) -> bool:
     """The module defines ``name`` at its top level, in at most ``_MAX_BUILDER_LINES``
-    lines, and the function's text spells a group key.  Its text runs from ``def name(`` to the next line that starts in column
-    0 (a shorter span, cut by a column-0 comment or string, can only leave it out).
-    Memoised with the module's summaries (key "?name")."""
+    lines, and the function's text spells a group key.  Its text runs from ``def name(``
+    to the next line that starts in column 0 (a shorter span, cut by a column-0 comment or
+    string, can only leave it out).  Memoised with the module's summaries (key "?name")."""
     try:
         data = Path(key[0]).read_bytes() if key[1] <= _MAX_BYTES else b""
     except OSError:
@@ -228,12 +230,6 @@ def _may_build_groups(key: tuple, name: str) -> bool:
     # than its groups are worth to a pre-commit run: only builders of a screenful or two
     return data.count(b"\n", m.end(), stop) <= _MAX_BUILDER_LINES \
         and _GROUP_KEY.search(data, m.end(), stop) is not None
-
-
-_MAX_BUILDER_LINES = 120
-
-
-_COLUMN_0 = re.compile(rb"^[^\s#)]", re.MULTILINE)
 
 
 def _context(path: Path, size: int):

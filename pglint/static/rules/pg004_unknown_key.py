@@ -32,7 +32,7 @@ def check(facts, rc: RuleContext):
             # dict(...) does not compile; a repeated literal key changes the value), with
             # another key renamed the same way, or with keys pglint cannot see
             collides = guess is not None and (
-                guess in d.keys or d.open or entry.origin is not None
+                guess in d.keys or d.open
                 or sum(hyperparams.did_you_mean(k, keys) == guess for k in d.keys
                        if k not in keys) > 1)
             written = f"group key '{key}'" + (f" (written at {entry.origin})" if entry.origin else "")
@@ -40,7 +40,7 @@ def check(facts, rc: RuleContext):
                 msg = f"{written} is never read by {opt.cls.name}; did you mean '{guess}'?"
                 help_ = (f"rename it to '{guess}'" + (f" in {entry.origin}" if entry.origin else "")
                          + f": as written the optimizer's default {guess} applies to this group")
-                fix = None if collides else Fix(
+                fix = None if collides or entry.origin else Fix(  # the key is in another file
                     f"Rename '{key}' to '{guess}'",
                     (rc.edit(entry.key_node, rc.code(entry.key_node).replace(key, guess, 1)),),
                     safe=False)
