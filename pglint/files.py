@@ -56,9 +56,9 @@ def force_excluded(path: Path, root: Path, patterns: list[str]) -> bool:
         part in SKIP_DIRS or part.endswith(".egg-info") for part in rel.split("/")[:-1])
 
 
-def _skip_dir(d: Path, name: str) -> bool:
+def _skip_dir(d, name: str) -> bool:
     return (name in SKIP_DIRS or name.endswith(".egg-info")
-            or (d / name / "pyvenv.cfg").exists())
+            or os.path.exists(os.path.join(d, name, "pyvenv.cfg")))
 
 
 # a repository's config may name commands git runs (core.fsmonitor, hooks): never here
@@ -97,6 +97,24 @@ def safe_resolve(path: Path) -> Path:
     return got
 
 
+def resolved_cwd() -> Path:
+    """The working directory, resolved (once per run while ``resolving_once()`` holds)."""
+    cache = _resolved
+    if cache is None:
+        return _resolve(Path.cwd())
+    got = cache.get(("cwd",))
+    if got is None:
+        got = cache[("cwd",)] = _resolve(Path.cwd())
+    return got
+
+
+def seed_resolved(name: str, real: Path) -> None:
+    """Record that ``name`` resolves to ``real`` (a name derived from ``real``, such as its
+    path relative to the resolved working directory), while ``resolving_once()`` holds."""
+    if _resolved is not None:
+        _resolved.setdefault(name, real)
+
+
 def _resolve(path: Path, dirs: dict | None = None) -> Path:
     try:
         if dirs is not None:
@@ -116,15 +134,16 @@ def _resolve(path: Path, dirs: dict | None = None) -> Path:
         return Path(os.path.abspath(path))
 
 
-def _regular(p: Path, skipped: list | None) -> bool:
-    """A regular file (never opened here); others are noted in ``skipped``."""
+def _regular(p, skipped: list | None, *parts: str) -> bool:
+    """A regular file (never opened here); others are noted in ``skipped`` (as
+    ``Path(*parts)`` when given, else ``p``)."""
     try:
         if stat.S_ISREG(os.stat(p).st_mode):
             return True
     except (OSError, ValueError):
         pass
     if skipped is not None:
-        skipped.append(p)
+        skipped.append(Path(*parts) if parts else p)
     return False
 
 
@@ -151,10 +170,10 @@ def _walk(directory: Path, skipped: list | None = None) -> list[Path]:
     # followlinks=False: a symlinked directory (a loop, or a link into the tree) is not
     # descended, so every directory is visited once
     for dirpath, dirnames, filenames in os.walk(directory, followlinks=False):
-        d = Path(dirpath)
-        dirnames[:] = sorted(n for n in dirnames if not _skip_dir(d, n))
-        files.extend(d / f for f in sorted(filenames)
-                     if f.endswith((".py", ".ipynb")) and _regular(d / f, skipped))
+        dirnames[:] = sorted(n for n in dirnames if not _skip_dir(dirpath, n))
+        files.extend(Path(dirpath, f) for f in sorted(filenames)
+                     if f.endswith((".py", ".ipynb"))
+                     and _regular(os.path.join(dirpath, f), skipped, dirpath, f))
     return files
 
 
@@ -173,7 +192,7 @@ def python_files(directory: Path, root: Path, exclude: list[str],
     skip_cache: dict = {}
     for f in found:
         parts = _rel(f, directory).split("/")[:-1]
-        d, skip = directory, False
+        d, skip = os.fspath(directory), False
         for part in parts:
             key = (d, part)
             if key not in skip_cache:
@@ -181,7 +200,7 @@ def python_files(directory: Path, root: Path, exclude: list[str],
             if skip_cache[key]:
                 skip = True
                 break
-            d = d / part
+            d = os.path.join(d, part)
         if skip:
             continue
         if excluded(_rel(f, root), exclude):
@@ -204,7 +223,22 @@ def _in_git(directory: Path) -> bool:
 
 
 def _rel(path: Path, base: Path) -> str:
+    return relative_posix(safe_resolve(path), base) or path.as_posix()
+
+
+def relative_posix(real: Path, base: Path) -> str | None:
+    """``real.relative_to(base).as_posix()``, or None when ``real`` is not under ``base``.
+
+    Both are resolved paths; the common case is a prefix of the string (a whole-tree run
+    asks it several times per file, and pathlib's parsing is most of planning's time)."""
+    r, b = os.fspath(real), os.fspath(base)
+    if r == b:
+        return "."
+    head = b if b.endswith(os.sep) else b + os.sep
+    if r.startswith(head):
+        rest = r[len(head):]
+        return rest.replace(os.sep, "/") if os.sep != "/" else rest
     try:
-        return safe_resolve(path).relative_to(base).as_posix()
+        return real.relative_to(base).as_posix()
     except ValueError:
-        return path.as_posix()
+        return None

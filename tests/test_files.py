@@ -40,3 +40,37 @@ def test_outside_a_run_nothing_is_remembered(tmp_path):
     os.rename(tmp_path / "d", tmp_path / "e")
     (tmp_path / "d").symlink_to(tmp_path / "e")
     assert files.safe_resolve(f) == tmp_path / "e" / "x.py"
+
+
+def test_relative_posix_is_relative_to(tmp_path):
+    """The string fast path gives what ``Path.relative_to`` gives, and None where it
+    raises."""
+    reals = [p.resolve() for p in _layout(tmp_path)]
+    bases = [tmp_path.resolve(), (tmp_path / "real").resolve(),
+             (tmp_path / "real" / "sub").resolve(), Path("/"), (tmp_path / "re").resolve(),
+             Path("/nonexistent")]
+    for real in reals + bases:
+        for base in bases:
+            try:
+                want = real.relative_to(base).as_posix()
+            except ValueError:
+                want = None
+            assert files.relative_posix(real, base) == want, (real, base)
+
+
+def test_display_names_resolve_to_their_files(tmp_path, monkeypatch):
+    """A run names files relative to the working directory and remembers what each name
+    resolves to: the name, resolved from scratch, is the same file."""
+    from pglint.static import check
+
+    _layout(tmp_path)
+    (tmp_path / "real" / "sub" / "deeper").mkdir()
+    (tmp_path / "real" / "sub" / "deeper" / "d.py").write_text("")
+    monkeypatch.chdir(tmp_path / "real" / "sub")
+    for arg in [".", "..", str(tmp_path / "linkdir"), "../../linkdir/sub"]:
+        with files.resolving_once():
+            pl = check.plan([arg])
+            names = [check._display(f) for f in pl.files]
+            assert names and all(files.safe_resolve(n) == f.resolve()
+                                 for n, f in zip(names, pl.files))
+        assert [Path(n).resolve() for n in names] == [f.resolve() for f in pl.files]

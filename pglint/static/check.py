@@ -12,7 +12,8 @@ from pathlib import Path
 
 from pglint import codes, notebook
 from pglint import config as config_mod
-from pglint.files import force_excluded, python_files, resolving_once, safe_resolve
+from pglint.files import (force_excluded, python_files, relative_posix, resolved_cwd,
+                          resolving_once, safe_resolve, seed_resolved)
 from pglint.finding import Finding
 from pglint.static import engine, keyreads
 from pglint.static.lines import split_lines
@@ -79,10 +80,10 @@ def discover(paths: list[str], cfg: config_mod.Config,
 
 
 def _display(path: Path) -> str:
-    try:
-        return safe_resolve(path).relative_to(safe_resolve(Path.cwd())).as_posix()
-    except ValueError:
-        return path.as_posix()
+    real = safe_resolve(path)
+    name = relative_posix(real, resolved_cwd()) or path.as_posix()
+    seed_resolved(name, real)  # the name, read from here, is the same file
+    return name
 
 
 class ProjectKeys:
@@ -199,7 +200,7 @@ def plan(paths: list[str], *, config_path=None, force_exclude: bool = False,
 
     def root_of(f: Path) -> Path:
         real = safe_resolve(f)
-        if not real.is_file():
+        if not os.path.isfile(real):
             return config_mod.find_root(f) or real.parent
         got = roots_by_dir.get(real.parent)
         if got is None:
@@ -222,9 +223,9 @@ def plan(paths: list[str], *, config_path=None, force_exclude: bool = False,
     out.files, out.missing = discover(paths, cfg, forced_out if force_exclude else None,
                                       out.skipped)
     for f in out.files:
-        r = root_of(f)
-        out.roots[_display(f)] = r
-        out.per_file_cfg[_display(f)] = cfg_for(r)
+        r, name = root_of(f), _display(f)
+        out.roots[name] = r
+        out.per_file_cfg[name] = cfg_for(r)
     return out
 
 
@@ -295,10 +296,7 @@ def run(paths: list[str], *, select=None, extend_select=(), ignore=None, extra_k
 
 
 def _rel_to(display: str, root: Path) -> str:
-    try:
-        return safe_resolve(Path(display)).relative_to(root).as_posix()
-    except ValueError:
-        return display
+    return relative_posix(safe_resolve(display), root) or display
 
 
 class FixError(Exception):

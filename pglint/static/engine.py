@@ -149,7 +149,11 @@ def read_source(path: str) -> bytes:
         os.close(fd)
 
 
-def check_file(path: str, options: Options, isolate: bool = True) -> FileResult:
+def check_file(path: str, options: Options, isolate: bool = True,
+               before_parse=None) -> FileResult:
+    """``before_parse(path)``, when given, is called once the file is read and passes the
+    pre-filter: only then can the native parser (or the analysis's stack) kill the
+    process."""
     try:
         data = read_source(path)
     except OSError as e:
@@ -162,6 +166,8 @@ def check_file(path: str, options: Options, isolate: bool = True) -> FileResult:
         return FileResult(path, error=f"file is too large to check (it grew over the limit, "
                                       f"{max_bytes(path):,} bytes): exclude it")
     passed = path.endswith(".ipynb") or passes_prefilter(data)
+    if passed and before_parse is not None:
+        before_parse(path)
     if isolate and passed and _suspicious(data):
         return check_isolated(data, path, options)
     return check_bytes(data, path, options, passed)
@@ -575,13 +581,17 @@ def plan_chunks(paths: list[str], workers: int) -> list[list[str]]:
 
 def _check_chunk(args) -> list:
     paths, options, marks = args
-    mark = os.path.join(marks, str(os.getpid()))
-    out = []
-    for p in paths:
-        with open(mark, "w", encoding="utf-8", errors="surrogateescape") as f:
-            f.write(p)  # the file this worker holds, should it die on it
-        out.append(check_file(p, options))
-    return out
+    fd = os.open(os.path.join(marks, str(os.getpid())), os.O_WRONLY | os.O_CREAT, 0o600)
+
+    def hold(p: str) -> None:  # the file this worker parses, should it die on it
+        data = os.fsencode(p)
+        os.pwrite(fd, data, 0)
+        os.ftruncate(fd, len(data))
+
+    try:
+        return [check_file(p, options, before_parse=hold) for p in paths]
+    finally:
+        os.close(fd)
 
 
 def check_files(paths: list[str], options: Options, jobs: int | None = None) -> list:
@@ -639,11 +649,12 @@ def _pool_round(paths: list, options: Options, jobs: int, by_path: dict) -> list
         held = []
         for name in os.listdir(marks):
             try:
-                with open(os.path.join(marks, name), encoding="utf-8",
-                          errors="surrogateescape") as f:
-                    held.append(f.read())
+                with open(os.path.join(marks, name), "rb") as f:
+                    data = f.read()
             except OSError:
                 continue
+            if data:  # empty: the worker parsed nothing
+                held.append(os.fsdecode(data))
         return held
 
 
