@@ -12,8 +12,15 @@ from pathlib import Path
 
 from pglint import codes, notebook
 from pglint import config as config_mod
-from pglint.files import (force_excluded, python_files, relative_posix, resolved_cwd,
-                          resolving_once, safe_resolve, seed_resolved)
+from pglint.files import (
+    force_excluded,
+    python_files,
+    relative_posix,
+    resolved_cwd,
+    resolving_once,
+    safe_resolve,
+    seed_resolved,
+)
 from pglint.finding import Finding
 from pglint.static import engine, keyreads
 from pglint.static.lines import split_lines
