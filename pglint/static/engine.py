@@ -585,7 +585,8 @@ def _check_chunk(args) -> list:
 
     def hold(p: str) -> None:  # the file this worker parses, should it die on it
         data = os.fsencode(p)
-        os.pwrite(fd, data, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, data)
         os.ftruncate(fd, len(data))
 
     try:
