@@ -226,6 +226,10 @@ def main() -> int:
         compare("one small file, changed (no cache)", pglint(*cold, str(train)),
                 [*ruff, "check", "--no-cache", "--exit-zero", "-q", str(train)],
                 args.small_rounds, "ruff")
+        # what any check that parses pays before pglint runs: the interpreter and libcst
+        compare("  floor: python -c 'import libcst'", [sys.executable, "-c", "import libcst"],
+                [*ruff, "check", "--no-cache", "--exit-zero", "-q", str(train)],
+                args.small_rounds, "ruff")
     if args.trees:
         big = fetch(args.trees[0])
         repo, train = git_repo_with(big, finding=True)

@@ -197,7 +197,7 @@ def _analyse(text: str, path: Path | None, projects: Projects, lmap=None,
                 else "internal" if result.error.startswith("internal error") else "unreadable")
         return Analysis(text, error=result.error, error_kind=kind)
     own = keyreads.scan(text, name)  # the unsaved buffer's reads count, not the file on disk
-    engine.resolve_pending([result], lambda key, file, cls: own.is_read(key, file, cls)
+    engine.resolve_pending([result], lambda key, file, classes: own.is_read(key, file, classes)
                            or project.read_elsewhere(key, name))
     if lmap is not None:
         result = notebook._to_cells(result, lmap, sources)

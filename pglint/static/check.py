@@ -146,11 +146,11 @@ class ProjectKeys:
             got = self._scanned[filename] = keyreads.scan(text, filename)
         return got
 
-    def is_read(self, key: str, filename: str, cls: str | None) -> bool:
-        if self.own(filename).is_read(key, filename, cls):
+    def is_read(self, key: str, filename: str, classes: tuple) -> bool:
+        if self.own(filename).is_read(key, filename, classes):
             return True
         root = self.roots.get(filename)
-        return root is not None and self.reads(root).is_read(key, filename, cls)
+        return root is not None and self.reads(root).is_read(key, filename, classes)
 
 
 STDIN = "-"

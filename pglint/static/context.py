@@ -93,6 +93,20 @@ class FileContext:
             return parts[2] not in _NN_NOT_MODULES and parts[-1][:1].isupper()
         return q in KNOWN_MODULE_CLASSES
 
+    def local_ancestors(self, name: str) -> list[str]:
+        """The classes of this file that class ``name`` inherits from, nearest first."""
+        out: list[str] = []
+        todo = [name]
+        while todo:
+            cls = self.classes.get(todo.pop(0))
+            for b in cls.bases if cls is not None else ():
+                q = self.qualname(b.value) if b.keyword is None else None
+                base = q[len("<local>."):] if q and q.startswith("<local>.") else None
+                if base in self.classes and base != name and base not in out:
+                    out.append(base)
+                    todo.append(base)
+        return out
+
     def module_attr(self, cls: str, attr: str) -> bool:
         """Every ``self.<attr> = ...`` in class ``cls`` stores a new Module (and one does)."""
         key = (cls, attr)
@@ -550,5 +564,6 @@ def _find_optimizer_classes(ctx: FileContext) -> None:
                 else:
                     keys = found[0] | (keys or frozenset())
                     defaults = found[1] + defaults
-            ctx.opt_classes[name] = OptClass(name, "custom", keys, defaults, file_class=name)
+            ctx.opt_classes[name] = OptClass(name, "custom", keys, defaults,
+                                             file_classes=(name, *ctx.local_ancestors(name)))
             changed = True

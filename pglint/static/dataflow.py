@@ -167,6 +167,7 @@ class Interpreter(PyInterpreter):
         self.first_optimizer: OptimizerValue | None = None  # the first one this scope builds
         self.opt_index: dict = {}  # overlap key -> optimizers built (see peer_optimizers)
         self.param_vars: dict[str, int] = {}  # loop variable -> env version: a Parameter
+        self.stepping = False  # mark_used runs for a step() (not a hand-off)
         # PG009 through calls: what a followed function replaced (targets in the caller's
         # terms), and whether it builds or is handed an optimizer (then it may rebuild one)
         self.changes: list = []
@@ -275,9 +276,13 @@ class Interpreter(PyInterpreter):
     def on_method_steps(self, node: cst.Call, func: cst.Attribute, m) -> tuple:
         if self.own_method(func) is not None:
             return False, None  # the class's own step(): followed as a helper
-        self.mark_used(self.eval(func.value))  # opt.step(), scaler.step(opt)
-        for a in node.args:
-            self.mark_used(self.eval(a.value))
+        for v in (func.value, *(a.value for a in node.args)):  # opt.step(), scaler.step(opt)
+            v = self.eval(v)
+            self.stepping = True
+            try:
+                self.mark_used(v)
+            finally:
+                self.stepping = False
         return True, UNKNOWN
 
     def on_method_same_module(self, node: cst.Call, func: cst.Attribute, m) -> tuple:
@@ -593,6 +598,7 @@ class Interpreter(PyInterpreter):
                          helper_stack=self.helper_stack + (fn,),
                          self_class=self.ctx.enclosing_class.get(fn),
                          local_names=self.ctx.assigned[fn])
+        sub.use_site = self.call_site()
         sub.bind_parameters(fn)
         sub.bind(fn.params.params[0].name.value, receiver)
         sub.run_block(_block(fn.body))
@@ -657,10 +663,16 @@ class Interpreter(PyInterpreter):
             return (None, root.name, ())
         return None
 
+    def use_here(self) -> tuple:
+        """The use site of a use now: a step in this scope, or this statement."""
+        if self.use_site is not None:
+            return self.use_site
+        return (id(self.scope), "step" if self.stepping else id(self.current_stmt))
+
     def mark_used(self, v: Any, depth: int = 0) -> None:
         """``v`` is stepped, or handed to code that may step it (PG003's evidence)."""
         if isinstance(v, OptimizerValue):
-            v.used_at = new_id()
+            v.uses[self.use_here()] = new_id()
         elif depth > 3:
             return
         elif isinstance(v, ListObj):
@@ -677,7 +689,7 @@ class Interpreter(PyInterpreter):
         elif isinstance(v, PathValue) and self.report:
             h = self.handle_of(v)
             if h is not None:
-                self.facts.used_handles.add(h)
+                self.facts.used_handles.setdefault(h, set()).add(self.use_here())
 
     def nothing_between(self, it: OneShot) -> bool:
         """Materialising ``it`` where it is bound gives its first consumer the same items:

@@ -71,7 +71,7 @@ class Pending:
 
     finding: Finding
     key: str
-    cls: str | None
+    classes: tuple  # the custom optimizer class and its bases in the file (reads there count)
 
 
 @dataclass
@@ -672,6 +672,6 @@ def resolve_pending(results: Iterable[FileResult], is_read) -> None:
     """Keep a PG004 finding only when its key is not read as a group key anywhere."""
     for r in results:
         for p in r.pending:
-            if not is_read(p.key, p.finding.filename, p.cls):
+            if not is_read(p.key, p.finding.filename, p.classes):
                 r.findings.append(p.finding)
         r.pending = []

@@ -108,8 +108,9 @@ class Facts:
     # nothing that could change what it yields runs before its first consumption ends
     bound_at: dict = field(default_factory=dict)  # oneshot id -> ((stmts, index), ...)
     early_ok: dict = field(default_factory=dict)  # oneshot id -> bool
-    # handles (see OptimizerValue.handles) that some scope steps or hands on (PG003)
-    used_handles: set = field(default_factory=set)
+    # handles (see OptimizerValue.handles) that some scope steps or hands on (PG003):
+    # handle -> its use sites (see OptimizerValue.uses)
+    used_handles: dict = field(default_factory=dict)
 
 
 class TooComplex(Exception):

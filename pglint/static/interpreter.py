@@ -246,6 +246,9 @@ class PyInterpreter:
         # attributes of self as bindings (see classes.py): set by analyze() for methods
         self.attr_owners: dict | None = None  # attribute name -> functions storing it
         self.scope_fn: cst.FunctionDef | None = None
+        self.scope: cst.CSTNode | None = None  # the function (or module) interpreted
+        # a helper's (sub-interpreter's) uses of optimizers count at its call: (scope, stmt)
+        self.use_site: tuple | None = None
         self.self_root: Root | None = None  # one root for self across a class's methods
         self.seeded: set = set()  # one-shot ids stored by __init__, read here
         self.method_uses: dict | None = None  # one-shot id -> [(method, node)] (PG002)
@@ -254,6 +257,22 @@ class PyInterpreter:
         self.iterating: set = set()  # one-shot ids enclosing for loops draw from (PG002)
         self.block_pos: list = []  # [statements, index] of each open block (PG002's fix)
         self.param_defaults: dict[Root, Any] = {}  # parameter binding -> its number default
+
+    def global_q(self, node) -> str | None:
+        """What a name or dotted name refers to in the file (an import, a function or class
+        of the file, a builtin), or None when its first name is bound in this function (a
+        parameter or a local shadows the module's ``train`` or ``optim``)."""
+        root = node
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if not isinstance(root, cst.Name) or (self.local_names is not None
+                                              and root.value in self.local_names):
+            return None
+        return self.ctx.qualname(node)
+
+    def call_site(self) -> tuple:
+        """Where a helper called now is called from, as a use site (see ``use_site``)."""
+        return self.use_site or (id(self.scope), id(self.current_stmt))
 
     # ---------------------------------------------------------- hooks (defaults: unknown)
     def global_value(self, node: cst.Name, q: str) -> Any:
@@ -687,8 +706,7 @@ class PyInterpreter:
                 self.closure_call(fn.node)  # a nested function of this scope, run here
                 return UNKNOWN
         before = []
-        q = self.ctx.qualname(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) \
-            else None
+        q = self.global_q(node.func)
         if (self.report or self.reuse_sink is not None) \
                 and "inspects" not in semantics.meanings(q):  # print(it), len(it): not used
             for a in node.args:
@@ -793,6 +811,7 @@ class PyInterpreter:
         sub = type(self)(self.ctx, self.facts, report=False,
                           helper_stack=self.helper_stack + (fn,), self_class=self.self_class,
                           local_names=local)
+        sub.use_site = self.call_site()
         sub.state.env = {k: v for k, v in self.state.env.items() if k not in local}
         sub.state.consumed = dict(self.state.consumed)
         sub.state.attrs = dict(self.state.attrs)
@@ -872,7 +891,7 @@ class PyInterpreter:
                 # an object pglint does not model (a model, a module): a root for paths
                 return PathValue(Root(node.value, ver), (), node)
             return val
-        q = self.ctx.qualname(node)
+        q = self.global_q(node)
         if q is not None:
             v = self.global_value(node, q)
             if v is not None:
@@ -1140,7 +1159,7 @@ class PyInterpreter:
             if fn is not None:
                 return self.helper_call(node, fn, self.eval(func.value))
         callee = self.eval(func)
-        q = self.ctx.qualname(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        q = self.global_q(func)
         meant = self.meanings(q, func) if q is not None else semantics.meanings(None)
         for verb, m in meant.items():
             h = getattr(self, "on_" + verb, None)
@@ -1329,6 +1348,7 @@ class PyInterpreter:
                           helper_stack=self.helper_stack + (fn,),
                           self_class=self.ctx.enclosing_class.get(fn),
                           local_names=self.ctx.assigned[fn])
+        sub.use_site = self.call_site()
         params = list(fn.params.params)
         if self_value is not None and params:
             sub.bind(params[0].name.value, self_value)

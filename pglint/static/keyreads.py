@@ -40,10 +40,11 @@ class KeyReads:
         for k, v in other.by_class.items():
             self.by_class.setdefault(k, set()).update(v)
 
-    def is_read(self, key: str, file: str | None = None, cls: str | None = None) -> bool:
+    def is_read(self, key: str, file: str | None = None, classes: tuple = ()) -> bool:
+        """Read anywhere, or in the methods of one of ``classes`` (of ``file``)."""
         if key in self.anywhere:
             return True
-        return cls is not None and key in self.by_class.get((file, cls), ())
+        return any(key in self.by_class.get((file, c), ()) for c in classes)
 
 
 def _groupish(base: str, loop_vars: set) -> bool:

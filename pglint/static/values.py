@@ -221,7 +221,9 @@ class OptClass:
     kind: str
     keys: frozenset | None = None
     defaults: tuple = ()  # ((key, value), ...) for literal defaults
-    file_class: str | None = None  # for 'custom': the class name in this file
+    # for 'custom': the class name in this file, then its bases defined in this file (a key
+    # read in a base class's method is read by the subclass)
+    file_classes: tuple = ()
 
     @property
     def defaults_dict(self) -> dict:
@@ -256,10 +258,12 @@ class OptimizerValue:
     id: int = field(default_factory=new_id)
     replaced: bool = False  # a later assignment rebuilt it under the same name
     # PG003's evidence that it updates its parameters: ``.step()``ed, or handed to code
-    # that may step it (a call, a return); ``used_at``: when last (a new_id() stamp, so
-    # comparable with other values' ids; 0: never); ``handles``: where it is stored for
-    # other scopes to use (``(class, 'self', ('opt',))``, ``(None, 'opt', ())`` for a global)
-    used_at: int = 0
+    # that may step it (a call, a return).  ``uses``: use site -> when last (a new_id()
+    # stamp, so comparable with other values' ids); a site is (scope, "step") for a step
+    # in that scope or (scope, statement) for a hand-off (a helper's uses are its call's).
+    # ``handles``: where it is stored for other scopes to use (``(class, 'self',
+    # ('opt',))``, ``(None, 'opt', ())`` for a global)
+    uses: dict = field(default_factory=dict)
     handles: set = field(default_factory=set)
 
 

@@ -24,7 +24,8 @@ class Report:
     severity: str = ""
     fix: Fix | None = None
     # PG004: the key is a finding only if no project file reads it as a group key
-    unless_read: tuple[str, str | None] | None = None  # (key, custom optimizer class)
+    # (key, the custom optimizer class and its bases in this file)
+    unless_read: tuple[str, tuple] | None = None
 
 
 @dataclass

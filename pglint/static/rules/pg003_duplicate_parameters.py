@@ -25,13 +25,30 @@ def _index(g, fallback: int) -> int:
     return g.index if g.index is not None else fallback
 
 
-def _updates(opt, facts, after: int = 0) -> bool:
-    """Evidence that ``opt`` updates its parameters after the value stamped ``after`` was
-    made: it is stepped, or handed to code that may step it (a training loop, a framework,
-    a return), here, or at any time through ``self.opt`` / a global in another scope.  An
-    optimizer built and never used updates nothing; one used only before a second
-    optimizer was built never updates the same step as that one."""
-    return opt.used_at > after or any(h in facts.used_handles for h in opt.handles)
+def _use_sites(opt, facts) -> dict:
+    """Where ``opt`` is stepped or handed on (see OptimizerValue.uses) -> when last; a use
+    through ``self.opt`` / a global in another scope counts at any time."""
+    sites = dict(opt.uses)
+    for h in opt.handles:
+        for site in facts.used_handles.get(h, ()):
+            sites[site] = _ANY_TIME
+    return sites
+
+
+_ANY_TIME = float("inf")
+
+
+def _update_together(opt, peer, facts) -> bool:
+    """Evidence that ``peer`` (built first) and ``opt`` update in the same training step:
+    both are stepped in one scope, or handed on together by one statement (a list of both
+    stepped in a loop, ``prepare(model, a, b)``, ``return [a, b]``), and ``peer``'s use
+    there comes after ``opt`` was built.  An optimizer built and never used updates
+    nothing; two used one after the other (a test comparing settings, a test class's
+    ``setUp`` building one for each test, a trainer's two phases, each handed to its own
+    call) never update the same step."""
+    mine = _use_sites(opt, facts)
+    return any(site in mine and when > opt.id
+               for site, when in _use_sites(peer, facts).items())
 
 
 def _fresh(facts) -> dict:
@@ -85,10 +102,10 @@ def check(facts, rc: RuleContext):
                 break
         if reported:
             continue
-        if not _updates(opt, facts):
-            continue
+        if not opt.uses and not any(h in facts.used_handles for h in opt.handles):
+            continue  # never used: no peer can double its updates
         for peer in facts.peers.get(opt.id, ()):
-            if not _updates(peer, facts, after=opt.id):
+            if not _update_together(opt, peer, facts):
                 continue
             hit = None
             for gi in peer.groups:

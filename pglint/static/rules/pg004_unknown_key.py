@@ -50,4 +50,4 @@ def check(facts, rc: RuleContext):
                          f"extra-keys = [\"{key}\"] under [tool.pglint]")
                 fix = None
             yield Report(CODE, entry.key_node, msg, help=help_, fix=fix,
-                         unless_read=(key, opt.cls.file_class))
+                         unless_read=(key, opt.cls.file_classes))
