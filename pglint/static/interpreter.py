@@ -259,15 +259,19 @@ class PyInterpreter:
         self.param_defaults: dict[Root, Any] = {}  # parameter binding -> its number default
 
     def global_q(self, node) -> str | None:
-        """What a name or dotted name refers to in the file (an import, a function or class
-        of the file, a builtin), or None when its first name is bound in this function (a
-        parameter or a local shadows the module's ``train`` or ``optim``)."""
+        """``ctx.qualname(node)``, where a first name bound in this function (a parameter
+        or a local shadowing the module's ``train`` or ``optim``) stays its plain dotted
+        text, as for any other local: never the import or the file's function."""
+        if not isinstance(node, (cst.Name, cst.Attribute)):
+            return None
         root = node
         while isinstance(root, cst.Attribute):
             root = root.value
-        if not isinstance(root, cst.Name) or (self.local_names is not None
-                                              and root.value in self.local_names):
-            return None
+        if (isinstance(root, cst.Name) and self.local_names is not None
+                and root.value in self.local_names
+                and (root.value in self.ctx.imports or root.value in self.ctx.functions
+                     or root.value in self.ctx.classes)):
+            return code(node)
         return self.ctx.qualname(node)
 
     def call_site(self) -> tuple:
