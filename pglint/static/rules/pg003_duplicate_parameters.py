@@ -25,6 +25,9 @@ def _index(g, fallback: int) -> int:
     return g.index if g.index is not None else fallback
 
 
+_ANY_TIME = float("inf")
+
+
 def _use_sites(opt, facts) -> dict:
     """Where ``opt`` is stepped or handed on (see OptimizerValue.uses) -> when last; a use
     through ``self.opt`` / a global in another scope counts at any time."""
@@ -33,9 +36,6 @@ def _use_sites(opt, facts) -> dict:
         for site in facts.used_handles.get(h, ()):
             sites[site] = _ANY_TIME
     return sites
-
-
-_ANY_TIME = float("inf")
 
 
 def _update_together(opt, peer, facts) -> bool:
