@@ -357,7 +357,8 @@ class Interpreter(PyInterpreter):
         src = value.source
         if code(value.node.args[0].value) == target_text and self.report:
             self.facts.model_changes.append(ModelChange(
-                node, code(node).strip().splitlines()[0], src, value.alive))
+                node, code(node).strip().splitlines()[0], src, value.alive,
+                at=new_id(), in_loop=self.loop_depth > 0))
 
     def stmt_For(self, node: cst.For) -> None:
         if self.copies:
@@ -567,7 +568,7 @@ class Interpreter(PyInterpreter):
         if self.report:
             self.facts.model_changes.append(ModelChange(
                 node, code(node).strip().splitlines()[0], target, self.alive_optimizers(),
-                excused))
+                excused, at=new_id(), in_loop=self.loop_depth > 0))
         else:
             self.changes.append((target, excused))
 

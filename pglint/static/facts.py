@@ -61,6 +61,8 @@ class ModelChange:
     # have given the optimizer the new parameters (PG009 stays silent; PG003 knows the
     # parameters under ``target`` are new)
     excused: bool = False
+    at: int = 0  # when (a new_id() stamp, comparable with OptimizerValue.uses)
+    in_loop: bool = False  # inside a loop of its scope (a later iteration runs on)
 
 
 @dataclass

@@ -33,12 +33,22 @@ def _given_later(opt, change, facts) -> bool:
                for ag in facts.add_groups)
 
 
+def _done_before(opt, change, facts) -> bool:
+    """Training with ``opt`` is over when the model changes: it was stepped or handed on,
+    every such use comes before the change (outside any loop, which would run on), and no
+    other scope uses it through ``self.opt`` / a global (a test that trains, then swaps a
+    module to evaluate)."""
+    return (not change.in_loop and bool(opt.uses) and max(opt.uses.values()) < change.at
+            and not any(h in facts.used_handles for h in opt.handles))
+
+
 def check(facts, rc: RuleContext):
     for change in facts.model_changes:
         if change.excused:
             continue
         for opt in change.alive:
-            if opt.replaced or not _built_from(opt, change) or _given_later(opt, change, facts):
+            if (opt.replaced or not _built_from(opt, change) or _given_later(opt, change, facts)
+                    or _done_before(opt, change, facts)):
                 continue
             where = describe(Atom(change.target.root, change.target.path))
             yield Report(
