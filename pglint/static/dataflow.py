@@ -154,6 +154,11 @@ def _same_literal(a: Any, b: Any) -> bool:
     return a is b if isinstance(b, bool) or b is None else type(a) is type(b) and a == b
 
 
+# tensor methods whose result is a plain tensor again (``torch.zeros(3).requires_grad_()``)
+_PLAIN_TENSOR_METHODS = frozenset({"requires_grad_", "to", "cuda", "cpu", "float", "double",
+                                   "half", "bfloat16", "detach", "clone", "contiguous"})
+
+
 class Interpreter(PyInterpreter):
     """Interprets one scope, giving torch's calls their meaning (see the module doc)."""
 
@@ -215,6 +220,8 @@ class Interpreter(PyInterpreter):
                     and self.param_vars.get(recv.value) == self.state.env[recv.value][1]
                     and isinstance(value, Const) and value.value is False):
                 self.facts.param_attr_false.add(id(target))
+        if self.makes_plain_tensor(getattr(node, "value", None)):
+            self.facts.plain_tensor_attrs.add(target.attr.value)
         if isinstance(value, _DeepCopy) and isinstance(target.value, (cst.Name, cst.Attribute)):
             self.deepcopy_rebind(node, code(target), value)
         base = self.eval(target.value, consume=False)
@@ -224,6 +231,15 @@ class Interpreter(PyInterpreter):
                 value.handles.add(h)  # self.opt = Adam(...): stepped in another method
         if isinstance(base, PathValue) and target.attr.value not in semantics.TENSOR_ATTRIBUTES:
             self.model_change(node, base, target.attr.value, value)
+
+    def makes_plain_tensor(self, expr) -> bool:
+        """``torch.tensor(...)``, ``torch.zeros(3).requires_grad_()``: a tensor factory's
+        result (through tensor methods that keep it a plain tensor), never a Parameter."""
+        while (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)
+               and expr.func.attr.value in _PLAIN_TENSOR_METHODS):
+            expr = expr.func.value
+        return (isinstance(expr, cst.Call)
+                and self.global_q(expr.func) in semantics.TENSOR_FACTORIES)
 
     def member_stored(self, node, base: PathValue, key, value: Any) -> None:
         self.model_change(node, base, key, value)
@@ -551,7 +567,7 @@ class Interpreter(PyInterpreter):
                     peers.remove(old)
 
     def model_change(self, node, base: PathValue, seg, value: Any) -> None:
-        if isinstance(value, _NewModule) and (value.module or (
+        if isinstance(value, _NewModule) and not value.no_params and (value.module or (
                 base.path and _class_name(value.node) is not None
                 and not semantics.NOT_MODULE_CLASS.search(_class_name(value.node)))):
             # a torch module, or any class built into a sub-module's slot

@@ -95,6 +95,9 @@ class Facts:
     uses: dict = field(default_factory=dict)  # oneshot id -> [nodes where a list would serve]
     refs: dict = field(default_factory=dict)  # oneshot id -> every Name node that reads it
     attr_stores: list = field(default_factory=list)  # (Attribute target, statement) (PG010)
+    # attribute names the file assigns a plain tensor (``self.coef = torch.tensor(...)``): a
+    # module does not register it, so it is no parameter of ``self.parameters()`` (PG003)
+    plain_tensor_attrs: set = field(default_factory=set)
     # PG105: ([(node, value, starred, params if starred)], Group, OptimizerValue) for each
     # group whose params is a list literal
     group_lists: list = field(default_factory=list)

@@ -1204,7 +1204,8 @@ class PyInterpreter:
             for a, v in zip(node.args, args):
                 if isinstance(v, OneShot):
                     self.consume(v, a.value)
-            return _NewModule(node, self.is_module_class(q), tuple(args))
+            return _NewModule(node, self.is_module_class(q), tuple(args),
+                              semantics.holds_no_parameters(q))
         return UNKNOWN
 
     def call_value(self, node: cst.Call, q: str | None, callee: Any) -> Any:
@@ -1412,6 +1413,7 @@ class _NewModule:
     node: cst.Call
     module: bool = False
     args: tuple = ()
+    no_params: bool = False  # a torch.nn module that holds no parameters (ReLU, Dropout)
 
 
 @dataclass(eq=False)

@@ -275,6 +275,34 @@ OPTIMIZER_KEYWORD = re.compile(r"(^|_)optim(izer)?s?$", re.IGNORECASE)
 NOT_MODULE_CLASS = re.compile(r"(Config|Args|Arguments|Settings|Options|Params|Hparams|State|"
                               r"Dict|List|Tuple|Set|Counter|Meter|Logger|Writer|Timer|Path|"
                               r"Tensor)$")
+# torch.nn modules that hold no parameters: one built into a slot replaces none (PG009)
+NN_WITHOUT_PARAMETERS = frozenset({
+    "ReLU", "ReLU6", "GELU", "SiLU", "Mish", "Tanh", "Sigmoid", "LeakyReLU", "ELU", "SELU",
+    "CELU", "GLU", "Hardtanh", "Hardswish", "Hardsigmoid", "Hardshrink", "Softshrink",
+    "Softplus", "Softsign", "Tanhshrink", "Threshold", "LogSigmoid", "Softmax", "Softmin",
+    "LogSoftmax", "Softmax2d", "Identity", "Flatten", "Unflatten", "Dropout", "Dropout1d",
+    "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "MaxPool1d", "MaxPool2d",
+    "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d", "LPPool1d", "LPPool2d", "Upsample", "UpsamplingNearest2d",
+    "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle",
+    "CosineSimilarity", "PairwiseDistance",
+})
+
+
+def holds_no_parameters(q: str) -> bool:
+    """``q`` names a torch.nn module class that holds no parameters."""
+    parts = q.split(".")
+    return parts[:2] == ["torch", "nn"] and parts[-1] in NN_WITHOUT_PARAMETERS
+
+
+# calls that make a plain tensor, never a Parameter (a module does not register it)
+TENSOR_FACTORIES = frozenset({
+    "torch.tensor", "torch.as_tensor", "torch.from_numpy", "torch.zeros", "torch.ones",
+    "torch.empty", "torch.full", "torch.rand", "torch.randn", "torch.randint", "torch.arange",
+    "torch.linspace", "torch.zeros_like", "torch.ones_like", "torch.empty_like",
+    "torch.full_like", "torch.rand_like", "torch.randn_like",
+})
 # attributes of a tensor: storing them changes no module (``p.data = ...``)
 TENSOR_ATTRIBUTES = frozenset({"data", "grad"})
 # an optimizer pglint did not see built (``add_param_group`` on a parameter, self.opt)

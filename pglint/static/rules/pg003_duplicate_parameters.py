@@ -62,16 +62,18 @@ def _fresh(facts) -> dict:
     return out
 
 
-def _overlap(x, y, fresh=()):
+def _overlap(x, y, fresh=(), plain=frozenset()):
     """The first pair of atoms that provably share parameters, or None; an atom of ``y``
-    at or under a ``fresh`` path shares none."""
+    at or under a ``fresh`` path shares none, nor does a tensor the file stores as a
+    plain tensor (``self.coef = torch.tensor(...)``: no module registers it)."""
     if not x.known or not y.known:
         return None
     ys = [b for b in y.atoms
           if not any(t.root == b.root and _prefix(t.path, b.path) for t in fresh)]
     for a in x.atoms:
         for b in ys:
-            if atoms_overlap(a, b):
+            if atoms_overlap(a, b) and not any(
+                    t.leaf and t.path and t.path[-1] in plain for t in (a, b)):
                 return a, b
     return None
 
@@ -86,7 +88,7 @@ def check(facts, rc: RuleContext):
         for j, gj in enumerate(opt.groups):
             for i in range(j):
                 gi = opt.groups[i]
-                hit = _overlap(gi.params, gj.params, new)
+                hit = _overlap(gi.params, gj.params, new, facts.plain_tensor_attrs)
                 if hit is None:
                     continue
                 via = (f"the group added at line {rc.line(added[id(gj)].call)}"
@@ -110,7 +112,7 @@ def check(facts, rc: RuleContext):
             hit = None
             for gi in peer.groups:
                 for gj in opt.groups:
-                    hit = _overlap(gi.params, gj.params)
+                    hit = _overlap(gi.params, gj.params, plain=facts.plain_tensor_attrs)
                     if hit is not None:
                         break
                 if hit is not None:

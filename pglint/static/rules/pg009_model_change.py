@@ -42,7 +42,18 @@ def _done_before(opt, change, facts) -> bool:
             and not any(h in facts.used_handles for h in opt.handles))
 
 
+def _named(paths: list) -> str:
+    """'a'; 'a' and 'b'; 'a', 'b' and 'c'; 'a', 'b' and 3 more."""
+    quoted = [f"'{p}'" for p in paths]
+    if len(quoted) > 3:
+        quoted = [*quoted[:2], f"{len(quoted) - 2} more"]
+    return " and ".join(quoted) if len(quoted) <= 2 else \
+        f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
 def check(facts, rc: RuleContext):
+    # one report per change and optimizer: a followed call may replace several sub-modules
+    found: dict = {}  # id(change node) -> (change, opt, [paths])
     for change in facts.model_changes:
         if change.excused:
             continue
@@ -51,14 +62,18 @@ def check(facts, rc: RuleContext):
                     or _done_before(opt, change, facts)):
                 continue
             where = describe(Atom(change.target.root, change.target.path))
-            yield Report(
-                CODE, change.node,
-                f"'{short(change.what)}' replaces parameters of '{where}' after "
-                f"{optimizer_label(opt, rc)} was built from them (line {rc.line(opt.node)}): "
-                f"the new parameters are never trained",
-                help="build the optimizer after changing the model, or rebuild it here",
-            )
+            got = found.setdefault(id(change.node), (change, opt, []))
+            if got[1] is opt and where not in got[2]:
+                got[2].append(where)
             break
+    for change, opt, paths in found.values():
+        yield Report(
+            CODE, change.node,
+            f"'{short(change.what)}' replaces parameters of {_named(paths)} after "
+            f"{optimizer_label(opt, rc)} was built from them (line {rc.line(opt.node)}): "
+            f"the new parameters are never trained",
+            help="build the optimizer after changing the model, or rebuild it here",
+        )
     for t in facts.copies_trained:
         where = (f"by '{short(rc.code(t.loop))}'" if isinstance(t.loop, cst.Call)
                  else "in the loop")
