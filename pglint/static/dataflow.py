@@ -681,15 +681,21 @@ class Interpreter(PyInterpreter):
         return None
 
     def use_here(self) -> tuple:
-        """The use site of a use now: a step in this scope, or this statement."""
+        """The use sites of a use now: for a step, each loop of this scope around it (or
+        the scope's straight line, outside loops); for a hand-off, this statement."""
         if self.use_site is not None:
-            return self.use_site
-        return (id(self.scope), "step" if self.stepping else id(self.current_stmt))
+            return (self.use_site,)
+        scope = id(self.scope)
+        if not self.stepping:
+            return ((scope, id(self.current_stmt)),)
+        return tuple((scope, "step", id(n)) for n in self.loop_nodes) or ((scope, "step"),)
 
     def mark_used(self, v: Any, depth: int = 0) -> None:
         """``v`` is stepped, or handed to code that may step it (PG003's evidence)."""
         if isinstance(v, OptimizerValue):
-            v.uses[self.use_here()] = new_id()
+            when = new_id()
+            for site in self.use_here():
+                v.uses[site] = when
         elif depth > 3:
             return
         elif isinstance(v, ListObj):
@@ -706,7 +712,7 @@ class Interpreter(PyInterpreter):
         elif isinstance(v, PathValue) and self.report:
             h = self.handle_of(v)
             if h is not None:
-                self.facts.used_handles.setdefault(h, set()).add(self.use_here())
+                self.facts.used_handles.setdefault(h, set()).update(self.use_here())
 
     def nothing_between(self, it: OneShot) -> bool:
         """Materialising ``it`` where it is bound gives its first consumer the same items:

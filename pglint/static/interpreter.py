@@ -241,6 +241,7 @@ class PyInterpreter:
         self.loop_assigned: list[set[str]] = []  # per enclosing loop: names assigned in it
         self.exit_stack: list[bool] = []  # per open block: an exit follows the current stmt
         self.loop_exit_base: list[int] = []  # exit_stack length when each loop was entered
+        self.loop_nodes: list = []  # the enclosing loops (For / While / comprehension nodes)
         self.free_roots: dict[str, Root] = {}  # parameters, globals: one binding per scope
         self.current_stmt: cst.CSTNode | None = None
         # attributes of self as bindings (see classes.py): set by analyze() for methods
@@ -537,6 +538,7 @@ class PyInterpreter:
         self.loop_depth += 1
         self.loop_assigned.append(self.ctx.assigned.get(node, set()))
         self.loop_exit_base.append(len(self.exit_stack))
+        self.loop_nodes.append(node)
         try:
             header()
             self.run_block(_block(body))
@@ -544,6 +546,7 @@ class PyInterpreter:
             self.loop_depth -= 1
             self.loop_assigned.pop()
             self.loop_exit_base.pop()
+            self.loop_nodes.pop()
         after = self.state
         after.dead = False  # break/continue end an iteration, not the function
         self.state = after if runs else State.merge([before, after])

@@ -40,9 +40,9 @@ def _use_sites(opt, facts) -> dict:
 
 def _update_together(opt, peer, facts) -> bool:
     """Evidence that ``peer`` (built first) and ``opt`` update in the same training step:
-    both are stepped in one scope, or handed on together by one statement (a list of both
-    stepped in a loop, ``prepare(model, a, b)``, ``return [a, b]``), and ``peer``'s use
-    there comes after ``opt`` was built.  An optimizer built and never used updates
+    both are stepped in one loop of a scope (or both outside its loops), or handed on
+    together by one statement (``prepare(model, a, b)``, ``return [a, b]``), and ``peer``'s
+    use there comes after ``opt`` was built.  An optimizer built and never used updates
     nothing; two used one after the other (a test comparing settings, a test class's
     ``setUp`` building one for each test, a trainer's two phases, each handed to its own
     call) never update the same step."""
