@@ -970,9 +970,16 @@ class PyInterpreter:
         return v
 
     def ev_IfExp(self, node: cst.IfExp):
+        """``a if test else b``: one of the two runs (``f(tuple(g)) if c else tuple(g)``
+        consumes ``g`` once), as the branches of an ``if``."""
         self.eval(node.test)
+        before = self.state
+        self.state = before.copy()
         a = self.eval(node.body)
+        taken = self.state
+        self.state = before.copy()
         b = self.eval(node.orelse)
+        self.state = State.merge([taken, self.state])
         return a if a is b else UNKNOWN
 
     def ev_BinaryOperation(self, node: cst.BinaryOperation):
