@@ -237,11 +237,10 @@ class PyInterpreter:
         self.local_names = local_names  # None at module level: every name is local
         self.state = State()
         self.returns: list = []
-        self.loop_depth = 0
         self.loop_assigned: list[set[str]] = []  # per enclosing loop: names assigned in it
         self.exit_stack: list[bool] = []  # per open block: an exit follows the current stmt
         self.loop_exit_base: list[int] = []  # exit_stack length when each loop was entered
-        self.loop_nodes: list = []  # the enclosing loops (For / While / comprehension nodes)
+        self.loop_nodes: list = []  # the enclosing loops (For / While nodes), outermost first
         self.free_roots: dict[str, Root] = {}  # parameters, globals: one binding per scope
         self.current_stmt: cst.CSTNode | None = None
         # attributes of self as bindings (see classes.py): set by analyze() for methods
@@ -258,6 +257,11 @@ class PyInterpreter:
         self.iterating: set = set()  # one-shot ids enclosing for loops draw from (PG002)
         self.block_pos: list = []  # [statements, index] of each open block (PG002's fix)
         self.param_defaults: dict[Root, Any] = {}  # parameter binding -> its number default
+
+    @property
+    def loop_depth(self) -> int:
+        """How many loops of this scope enclose the statement being run."""
+        return len(self.loop_nodes)
 
     def global_q(self, node) -> str | None:
         """``ctx.qualname(node)``, where a first name bound in this function (a parameter
@@ -535,7 +539,6 @@ class PyInterpreter:
     def _loop(self, node, body, orelse, header, runs: bool = False) -> None:
         """``runs``: the body provably runs to its end at least once."""
         before = self.state.copy()
-        self.loop_depth += 1
         self.loop_assigned.append(self.ctx.assigned.get(node, set()))
         self.loop_exit_base.append(len(self.exit_stack))
         self.loop_nodes.append(node)
@@ -543,7 +546,6 @@ class PyInterpreter:
             header()
             self.run_block(_block(body))
         finally:
-            self.loop_depth -= 1
             self.loop_assigned.pop()
             self.loop_exit_base.pop()
             self.loop_nodes.pop()

@@ -259,8 +259,9 @@ class OptimizerValue:
     replaced: bool = False  # a later assignment rebuilt it under the same name
     # PG003's evidence that it updates its parameters: ``.step()``ed, or handed to code
     # that may step it (a call, a return).  ``uses``: use site -> when last (a new_id()
-    # stamp, so comparable with other values' ids); a site is (scope, "step") for a step
-    # in that scope or (scope, statement) for a hand-off (a helper's uses are its call's).
+    # stamp, so comparable with other values' ids); a step's sites are (scope, "step",
+    # loop) for each loop around it, or (scope, "step") outside loops; a hand-off's is
+    # (scope, statement); a followed helper's uses are its call's.
     # ``handles``: where it is stored for other scopes to use (``(class, 'self',
     # ('opt',))``, ``(None, 'opt', ())`` for a global)
     uses: dict = field(default_factory=dict)

@@ -38,15 +38,14 @@ def _use_sites(opt, facts) -> dict:
     return sites
 
 
-def _update_together(opt, peer, facts) -> bool:
+def _update_together(opt, mine: dict, peer, facts) -> bool:
     """Evidence that ``peer`` (built first) and ``opt`` update in the same training step:
     both are stepped in one loop of a scope (or both outside its loops), or handed on
     together by one statement (``prepare(model, a, b)``, ``return [a, b]``), and ``peer``'s
     use there comes after ``opt`` was built.  An optimizer built and never used updates
     nothing; two used one after the other (a test comparing settings, a test class's
     ``setUp`` building one for each test, a trainer's two phases, each handed to its own
-    call) never update the same step."""
-    mine = _use_sites(opt, facts)
+    call) never update the same step.  ``mine``: ``opt``'s use sites."""
     return any(site in mine and when > opt.id
                for site, when in _use_sites(peer, facts).items())
 
@@ -104,10 +103,11 @@ def check(facts, rc: RuleContext):
                 break
         if reported:
             continue
-        if not opt.uses and not any(h in facts.used_handles for h in opt.handles):
+        mine = _use_sites(opt, facts)
+        if not mine:
             continue  # never used: no peer can double its updates
         for peer in facts.peers.get(opt.id, ()):
-            if not _update_together(opt, peer, facts):
+            if not _update_together(opt, mine, peer, facts):
                 continue
             hit = None
             for gi in peer.groups:

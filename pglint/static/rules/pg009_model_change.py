@@ -53,7 +53,7 @@ def _named(paths: list) -> str:
 
 def check(facts, rc: RuleContext):
     # one report per change and optimizer: a followed call may replace several sub-modules
-    found: dict = {}  # id(change node) -> (change, opt, [paths])
+    found: dict = {}  # (id(change node), opt id) -> (change, opt, [paths])
     for change in facts.model_changes:
         if change.excused:
             continue
@@ -62,9 +62,9 @@ def check(facts, rc: RuleContext):
                     or _done_before(opt, change, facts)):
                 continue
             where = describe(Atom(change.target.root, change.target.path))
-            got = found.setdefault(id(change.node), (change, opt, []))
-            if got[1] is opt and where not in got[2]:
-                got[2].append(where)
+            paths = found.setdefault((id(change.node), opt.id), (change, opt, []))[2]
+            if where not in paths:
+                paths.append(where)
             break
     for change, opt, paths in found.values():
         yield Report(
